@@ -1,0 +1,22 @@
+// The error a plugin or the runtime raises. Its class decides what happens:
+// a retriable error is retried with backoff, a fatal one stops the pipeline.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace sluice {
+
+enum class ErrorClass { retriable, fatal, config };
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorClass cls, const std::string& message) : std::runtime_error(message), class_(cls) {}
+  ErrorClass error_class() const { return class_; }
+  bool retriable() const { return class_ == ErrorClass::retriable; }
+
+ private:
+  ErrorClass class_;
+};
+
+}  // namespace sluice

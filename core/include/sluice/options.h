@@ -1,0 +1,156 @@
+// Option declarations: a plugin states each option once, bound to a member of
+// its config struct. Validation, `sluice plugins` and the docs all read the
+// same table, so they cannot drift apart.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sluice {
+
+enum class OptionType { boolean, integer, number, string, duration, string_list, string_map };
+
+const char* to_string(OptionType type);
+
+using Milliseconds = std::chrono::milliseconds;
+using StringMap = std::map<std::string, std::string>;
+
+// A validated value; std::monostate means "not set and no default".
+using OptionValue = std::variant<std::monostate, bool, int64_t, double, std::string,
+                                 Milliseconds, std::vector<std::string>, StringMap>;
+
+struct OptionSpec {
+  std::string name;
+  OptionType type = OptionType::string;
+  std::string help;
+  OptionValue default_value;     // monostate: no default
+  bool required = false;
+  bool secret = false;           // never printed, logged or echoed in errors
+  std::optional<double> min, max;
+  std::vector<std::string> choices;  // allowed values of a string option
+};
+
+// Values by option name, after validation and defaults. Missing optional
+// options without a default are absent.
+using OptionValues = std::map<std::string, OptionValue>;
+
+// Parses "250ms", "30s", "5m", "1h", "2d"; nullopt when malformed.
+std::optional<Milliseconds> parse_duration(const std::string& text);
+
+// Renders a value the way it would be written in a pipeline file.
+std::string format_option_value(const OptionValue& value);
+
+template <class Config>
+class Options {
+ public:
+  using Setter = std::function<void(Config&, const OptionValue&)>;
+
+  Options& boolean(std::string name, bool Config::*member, std::string help) {
+    return add(std::move(name), OptionType::boolean, std::move(help), assign<bool>(member));
+  }
+  Options& integer(std::string name, int64_t Config::*member, std::string help) {
+    return add(std::move(name), OptionType::integer, std::move(help), assign<int64_t>(member));
+  }
+  Options& integer(std::string name, std::optional<int64_t> Config::*member, std::string help) {
+    return add(std::move(name), OptionType::integer, std::move(help), assign<int64_t>(member));
+  }
+  Options& number(std::string name, double Config::*member, std::string help) {
+    return add(std::move(name), OptionType::number, std::move(help), assign_number(member));
+  }
+  Options& number(std::string name, std::optional<double> Config::*member, std::string help) {
+    return add(std::move(name), OptionType::number, std::move(help), assign_number(member));
+  }
+  Options& string(std::string name, std::string Config::*member, std::string help) {
+    return add(std::move(name), OptionType::string, std::move(help), assign<std::string>(member));
+  }
+  Options& string(std::string name, std::optional<std::string> Config::*member, std::string help) {
+    return add(std::move(name), OptionType::string, std::move(help), assign<std::string>(member));
+  }
+  Options& duration(std::string name, Milliseconds Config::*member, std::string help) {
+    return add(std::move(name), OptionType::duration, std::move(help), assign<Milliseconds>(member));
+  }
+  Options& duration(std::string name, std::optional<Milliseconds> Config::*member, std::string help) {
+    return add(std::move(name), OptionType::duration, std::move(help), assign<Milliseconds>(member));
+  }
+  Options& string_list(std::string name, std::vector<std::string> Config::*member, std::string help) {
+    return add(std::move(name), OptionType::string_list, std::move(help),
+               assign<std::vector<std::string>>(member));
+  }
+  Options& string_map(std::string name, StringMap Config::*member, std::string help) {
+    return add(std::move(name), OptionType::string_map, std::move(help), assign<StringMap>(member));
+  }
+
+  // Modifiers of the option declared last.
+  Options& required() { return last().required = true, *this; }
+  Options& secret() { return last().secret = true, *this; }
+  Options& range(double lo, double hi) { return last().min = lo, last().max = hi, *this; }
+  Options& at_least(double lo) { return last().min = lo, *this; }
+  Options& choices(std::vector<std::string> allowed) { return last().choices = std::move(allowed), *this; }
+  Options& def(bool v) { return set_default(v); }
+  Options& def(int v) { return set_default(static_cast<int64_t>(v)); }
+  Options& def(int64_t v) { return set_default(v); }
+  Options& def(double v) { return set_default(v); }
+  Options& def(const char* v) {
+    if (last().type == OptionType::duration) {
+      auto d = parse_duration(v);
+      if (!d) throw std::logic_error("bad default duration for option " + last().name);
+      return set_default(*d);
+    }
+    return set_default(std::string(v));
+  }
+
+  const std::vector<OptionSpec>& specs() const { return specs_; }
+
+  // Fills a config from validated values; options absent from `values` keep
+  // the struct's own initial value.
+  Config bind(const OptionValues& values) const {
+    Config config{};
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      auto it = values.find(specs_[i].name);
+      if (it != values.end() && !std::holds_alternative<std::monostate>(it->second))
+        setters_[i](config, it->second);
+    }
+    return config;
+  }
+
+ private:
+  template <class T, class Member>
+  static Setter assign(Member member) {
+    return [member](Config& c, const OptionValue& v) { c.*member = std::get<T>(v); };
+  }
+  // An integer written where a number is expected is still a number.
+  template <class Member>
+  static Setter assign_number(Member member) {
+    return [member](Config& c, const OptionValue& v) {
+      c.*member = std::holds_alternative<int64_t>(v) ? static_cast<double>(std::get<int64_t>(v))
+                                                     : std::get<double>(v);
+    };
+  }
+  Options& add(std::string name, OptionType type, std::string help, Setter setter) {
+    OptionSpec spec;
+    spec.name = std::move(name);
+    spec.type = type;
+    spec.help = std::move(help);
+    specs_.push_back(std::move(spec));
+    setters_.push_back(std::move(setter));
+    return *this;
+  }
+  OptionSpec& last() {
+    if (specs_.empty()) throw std::logic_error("option modifier before any option");
+    return specs_.back();
+  }
+  Options& set_default(OptionValue v) { return last().default_value = std::move(v), *this; }
+
+  std::vector<OptionSpec> specs_;
+  std::vector<Setter> setters_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,41 @@
+// The interface a sink plugin implements.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sluice/message.h"
+
+namespace sluice {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Writes one batch. Throw sluice::Error: retriable errors are retried with
+  // backoff (the same batch again), others stop the sink.
+  virtual void write(std::span<const Message> batch) = 0;
+
+  // Makes everything written so far durable. Kafka offsets are committed only
+  // after it returns, so a crash replays at most the unflushed batches.
+  virtual void flush() {}
+
+  // Partitions newly assigned to this instance. A sink that stores its own
+  // offsets (exactly-once sinks) returns, per partition, the next offset to
+  // read; partitions it leaves out start from Kafka's committed offset.
+  virtual std::map<int32_t, int64_t> on_assign(const std::string& topic,
+                                               const std::map<int32_t, int64_t>& kafka_committed) {
+    (void)topic;
+    return kafka_committed;
+  }
+  // Partitions taken away from this instance (rebalance or shutdown).
+  virtual void on_revoke(const std::string& topic, const std::vector<int32_t>& partitions) {
+    (void)topic;
+    (void)partitions;
+  }
+};
+
+}  // namespace sluice

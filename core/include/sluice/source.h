@@ -1,0 +1,32 @@
+// The interface a source plugin implements.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace sluice {
+
+// Where a source puts its records. emit() blocks while the producer queue is
+// full (backpressure) and throws sluice::Error when delivery failed for good.
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  // `key` overrides the key the pipeline's `key` option would extract.
+  virtual void emit(std::string_view value, std::optional<std::string_view> key = std::nullopt) = 0;
+  // True once the pipeline is shutting down; run() should return soon after.
+  virtual bool stopping() const = 0;
+  // Sleeps until `seconds` have passed or the pipeline stops; false if stopping.
+  virtual bool wait_for(double seconds) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Produces records until done (a finite source) or until emitter.stopping().
+  virtual void run(Emitter& emitter) = 0;
+  // A finite source ends by itself; when all sources are finite, the sinks of
+  // a single-process pipeline end once they have read everything produced.
+  virtual bool finite() const { return false; }
+};
+
+}  // namespace sluice

@@ -1,0 +1,60 @@
+// `sluice check FILE`: validates a pipeline without running it.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "run/pipeline_runner.h"
+
+namespace sluice::cli {
+
+namespace {
+
+void print_options(const std::vector<OptionSpec>& specs, const OptionValues& values,
+                   const std::set<std::string>& secrets) {
+  for (const auto& spec : specs) {
+    auto it = values.find(spec.name);
+    if (it == values.end()) continue;
+    std::string text = spec.secret ? "\"***\"" : redact(format_option_value(it->second), secrets);
+    std::printf("%s = %s\n", spec.name.c_str(), text.c_str());
+  }
+}
+
+void print_config(const PipelineConfig& config) {
+  std::printf("name = \"%s\"\n\n[kafka]\n", config.name.c_str());
+  print_options(kafka_options().specs(), config.kafka_values, config.secret_values);
+  for (const auto* steps : {&config.sources, &config.sinks})
+    for (const auto& step : *steps) {
+      bool source = step.kind == PluginKind::source;
+      std::printf("\n[[%s]]  # line %d\n", source ? "sources" : "sinks", step.pos.line);
+      print_options(source ? source_common_options().specs() : sink_common_options().specs(),
+                    step.values, config.secret_values);
+      print_options(step.plugin->options, step.values, config.secret_values);
+    }
+}
+
+}  // namespace
+
+void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto* cmd = app.add_subcommand("check", "validate a pipeline file without running it "
+                                          "(exit 0: valid, 2: configuration errors)");
+  auto path = std::make_shared<std::string>();
+  auto print = std::make_shared<bool>(false);
+  cmd->add_option("pipeline", *path, "the pipeline file")->required();
+  cmd->add_flag("--print", *print, "print the resolved configuration (secrets masked)");
+  cmd->callback([&global, &exit_code, path, print] {
+    PluginRegistry registry;
+    bool plugins_ok = load_registry(registry, global);
+    auto config = load_checked(*path, registry);
+    if (!config || !plugins_ok) {
+      exit_code = kExitConfig;
+      return;
+    }
+    if (*print) print_config(*config);
+    std::printf("%s: ok: pipeline `%s`, %zu source(s), %zu sink(s), kafka %s\n", path->c_str(),
+                config->name.c_str(), config->sources.size(), config->sinks.size(),
+                config->kafka.embedded() ? "embedded" : redact(config->kafka.bootstrap_servers, config->secret_values).c_str());
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,20 @@
+// The CLI's verbs. Each returns the process exit code.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace sluice::cli {
+
+struct GlobalOptions {
+  std::string plugin_path;
+  std::string log_level = "info";
+};
+
+void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_broker(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_plugins(CLI::App& app, const GlobalOptions& global, int& exit_code);
+
+}  // namespace sluice::cli

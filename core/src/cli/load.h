@@ -1,0 +1,22 @@
+// What run and check share: the plugin registry and a validated pipeline.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "config/pipeline.h"
+#include "plugin/registry.h"
+
+namespace sluice::cli {
+
+// Built-in plugins plus those on the plugin path. Problems loading a plugin
+// are printed; false if there were any.
+bool load_registry(PluginRegistry& registry, const GlobalOptions& global);
+
+// Loads and validates; prints diagnostics (secrets masked) to stderr.
+// nullopt when there were errors.
+std::optional<PipelineConfig> load_checked(const std::string& path, const PluginRegistry& registry);
+
+}  // namespace sluice::cli

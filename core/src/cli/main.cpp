@@ -1,0 +1,37 @@
+// sluice: a stream connector. This file only wires the verbs together.
+#include <cstdio>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("sluice");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  CLI::App app{"sluice: sources -> Kafka -> sinks, from one TOML pipeline file"};
+  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  app.require_subcommand(1);
+  sluice::cli::GlobalOptions global;
+  app.add_option("--plugin-path", global.plugin_path,
+                 "directories (':'-separated) searched for plugin .so files, before "
+                 "$SLUICE_PLUGIN_PATH and the install default");
+  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.parse_complete_callback([&global] { spdlog::set_level(spdlog::level::from_str(global.log_level)); });
+
+  int exit_code = 0;
+  sluice::cli::add_run(app, global, exit_code);
+  sluice::cli::add_check(app, global, exit_code);
+  sluice::cli::add_broker(app, global, exit_code);
+  sluice::cli::add_plugins(app, global, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

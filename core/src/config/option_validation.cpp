@@ -1,0 +1,212 @@
+#include "config/option_validation.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "config/expand.h"
+
+namespace sluice {
+
+namespace {
+
+std::string join_key(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    default: return "a date/time";
+  }
+}
+
+const char* expected(OptionType type) {
+  switch (type) {
+    case OptionType::boolean: return "a boolean (true or false)";
+    case OptionType::integer: return "an integer";
+    case OptionType::number: return "a number";
+    case OptionType::string: return "a string";
+    case OptionType::duration: return "a duration string such as \"250ms\", \"30s\" or \"5m\"";
+    case OptionType::string_list: return "an array of strings";
+    case OptionType::string_map: return "a table of strings";
+  }
+  return "?";
+}
+
+class Validator {
+ public:
+  Validator(const OptionSpec& spec, const toml::node& node, const ValidationScope& scope)
+      : spec_(spec), node_(node), scope_(scope), key_(join_key(scope.key_path, spec.name)) {}
+
+  OptionValue run() {
+    switch (spec_.type) {
+      case OptionType::boolean:
+        if (auto v = node_.value_exact<bool>()) return *v;
+        return mistyped();
+      case OptionType::integer:
+        if (auto v = node_.value_exact<int64_t>()) return in_range(static_cast<double>(*v)) ? OptionValue(*v) : OptionValue();
+        return mistyped();
+      case OptionType::number:
+        if (node_.is_integer() || node_.is_floating_point()) {
+          double v = *node_.value<double>();
+          return in_range(v) ? OptionValue(v) : OptionValue();
+        }
+        return mistyped();
+      case OptionType::string: return string_value(node_);
+      case OptionType::duration: return duration_value();
+      case OptionType::string_list: return list_value();
+      case OptionType::string_map: return map_value();
+    }
+    return {};
+  }
+
+ private:
+  OptionValue mistyped() {
+    error(pos_of(node_.source()), "expected " + std::string(expected(spec_.type)) + ", found " +
+                                      type_name(node_));
+    return {};
+  }
+
+  void error(SourcePos pos, std::string message, std::string hint = {}) {
+    scope_.diagnostics->error(std::move(pos), key_, std::move(message), std::move(hint));
+  }
+
+  bool in_range(double v) {
+    if (spec_.min && v < *spec_.min) {
+      error(pos_of(node_.source()), "must be at least " + format_option_value(*spec_.min));
+      return false;
+    }
+    if (spec_.max && v > *spec_.max) {
+      error(pos_of(node_.source()), "must be at most " + format_option_value(*spec_.max));
+      return false;
+    }
+    return true;
+  }
+
+  // Expands ${...}; nullopt (after reporting) on failure.
+  std::optional<std::string> expanded(const toml::node& node) {
+    auto text = node.value_exact<std::string>();
+    if (!text) {
+      error(pos_of(node.source()), "expected a string, found " + type_name(node));
+      return std::nullopt;
+    }
+    Expanded e = expand_variables(*text);
+    if (!e.error.empty()) {
+      error(pos_of(node.source()), e.error);
+      return std::nullopt;
+    }
+    if ((spec_.secret || e.from_secret_file) && scope_.secret_values && !e.value.empty())
+      scope_.secret_values->insert(e.value);
+    return e.value;
+  }
+
+  OptionValue string_value(const toml::node& node) {
+    auto s = expanded(node);
+    if (!s) return {};
+    if (!spec_.choices.empty() &&
+        std::find(spec_.choices.begin(), spec_.choices.end(), *s) == spec_.choices.end()) {
+      std::string allowed;
+      for (const auto& c : spec_.choices) allowed += (allowed.empty() ? "" : ", ") + c;
+      std::string what = spec_.secret ? "value" : "`" + *s + "`";
+      std::string near = spec_.secret ? "" : nearest_word(*s, spec_.choices);
+      error(pos_of(node.source()), what + " is not one of: " + allowed,
+            near.empty() ? "" : "did you mean `" + near + "`?");
+      return {};
+    }
+    return *s;
+  }
+
+  OptionValue duration_value() {
+    auto s = expanded(node_);
+    if (!s) return {};
+    auto d = parse_duration(*s);
+    if (!d) {
+      error(pos_of(node_.source()), "`" + *s + "` is not " + expected(OptionType::duration));
+      return {};
+    }
+    if (!in_range(static_cast<double>(d->count()))) return {};
+    return *d;
+  }
+
+  OptionValue list_value() {
+    const toml::array* arr = node_.as_array();
+    if (!arr) return mistyped();
+    std::vector<std::string> out;
+    for (const auto& item : *arr) {
+      auto s = expanded(item);
+      if (!s) return {};
+      out.push_back(std::move(*s));
+    }
+    return out;
+  }
+
+  OptionValue map_value() {
+    const toml::table* tbl = node_.as_table();
+    if (!tbl) return mistyped();
+    StringMap out;
+    for (const auto& [k, v] : *tbl) {
+      std::string key(k.str());
+      if (v.is_string()) {
+        auto s = expanded(v);
+        if (!s) return {};
+        out[key] = *s;
+      } else if (v.is_integer()) {
+        out[key] = std::to_string(*v.value<int64_t>());
+      } else if (v.is_floating_point()) {
+        out[key] = format_option_value(*v.value<double>());
+      } else if (v.is_boolean()) {
+        out[key] = *v.value<bool>() ? "true" : "false";
+      } else {
+        scope_.diagnostics->error(pos_of(v.source()), key_ + "." + key,
+                                  "expected a string, number or boolean, found " + type_name(v));
+        return {};
+      }
+    }
+    return out;
+  }
+
+  const OptionSpec& spec_;
+  const toml::node& node_;
+  const ValidationScope& scope_;
+  std::string key_;
+};
+
+}  // namespace
+
+OptionValues validate_options(const std::vector<OptionSpec>& specs, const toml::table& table,
+                              const ValidationScope& scope) {
+  OptionValues values;
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+
+  for (const auto& [key, node] : table) {
+    if (!scope.report_unknown_keys) break;
+    std::string k(key.str());
+    if (std::find(names.begin(), names.end(), k) != names.end()) continue;
+    std::string near = nearest_word(k, names);
+    scope.diagnostics->error(pos_of(key.source()), join_key(scope.key_path, k), "unknown key",
+                             near.empty() ? "" : "did you mean `" + near + "`?");
+  }
+
+  for (const auto& spec : specs) {
+    const toml::node* node = table.get(spec.name);
+    if (!node) {
+      if (spec.required)
+        scope.diagnostics->error(pos_of(table.source()), join_key(scope.key_path, spec.name),
+                                 "missing required option");
+      else if (!std::holds_alternative<std::monostate>(spec.default_value))
+        values[spec.name] = spec.default_value;
+      continue;
+    }
+    OptionValue v = Validator(spec, *node, scope).run();
+    if (!std::holds_alternative<std::monostate>(v)) values[spec.name] = std::move(v);
+  }
+  return values;
+}
+
+}  // namespace sluice

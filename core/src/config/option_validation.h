@@ -1,0 +1,25 @@
+// Checks one TOML table against an option table: unknown keys (with the
+// nearest valid key), missing required options, types, ranges, choices and
+// ${...} expansion. Produces values with defaults filled in.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/toml_fwd.h"
+#include "sluice/options.h"
+
+namespace sluice {
+
+struct ValidationScope {
+  std::string key_path;        // "sinks[0]"
+  Diagnostics* diagnostics;
+  std::set<std::string>* secret_values = nullptr;  // collects values that must never be printed
+  bool report_unknown_keys = true;
+};
+
+OptionValues validate_options(const std::vector<OptionSpec>& specs, const toml::table& table,
+                              const ValidationScope& scope);
+
+}  // namespace sluice

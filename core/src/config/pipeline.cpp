@@ -1,0 +1,203 @@
+#include "config/pipeline.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+#include "config/option_validation.h"
+#include "config/toml_fwd.h"
+#include "plugin/registry.h"
+
+namespace sluice {
+
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {"name", "kafka", "sources", "sinks"};
+
+template <class Config>
+std::vector<OptionSpec> merged_specs(const Options<Config>& common, const PluginInfo* plugin) {
+  std::vector<OptionSpec> specs = common.specs();
+  if (plugin) specs.insert(specs.end(), plugin->options.begin(), plugin->options.end());
+  return specs;
+}
+
+class Loader {
+ public:
+  Loader(const PluginRegistry& registry, Diagnostics& diagnostics, std::string file)
+      : registry_(registry), diags_(diagnostics), file_(std::move(file)) {}
+
+  PipelineConfig load(const toml::table& root) {
+    PipelineConfig config;
+    config.file = file_;
+    for (const auto& [key, node] : root) {
+      std::string k(key.str());
+      if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), k) != kTopLevelKeys.end()) continue;
+      std::string near = nearest_word(k, kTopLevelKeys);
+      diags_.error(pos(key.source()), k, "unknown key", near.empty() ? "" : "did you mean `" + near + "`?");
+    }
+    config.name = std::filesystem::path(file_).stem().string();
+    if (const toml::node* name = root.get("name")) {
+      if (auto s = name->value_exact<std::string>(); s && !s->empty())
+        config.name = *s;
+      else
+        diags_.error(pos(name->source()), "name", "expected a non-empty string");
+    }
+    load_kafka(root, config);
+    load_steps(root, PluginKind::source, config);
+    load_steps(root, PluginKind::sink, config);
+    if (config.sources.empty() && config.sinks.empty())
+      diags_.error({file_, 0, 0}, "", "the pipeline has no [[sources]] and no [[sinks]]");
+    check_names_and_topics(config);
+    return config;
+  }
+
+ private:
+  SourcePos pos(const toml::source_region& region) const {
+    SourcePos p = pos_of(region);
+    p.file = file_;
+    return p;
+  }
+
+  void load_kafka(const toml::table& root, PipelineConfig& config) {
+    static const toml::table empty;
+    const toml::table* kafka = &empty;
+    if (const toml::node* node = root.get("kafka")) {
+      kafka = node->as_table();
+      if (!kafka) {
+        diags_.error(pos(node->source()), "kafka", "expected a table ([kafka])");
+        return;
+      }
+    }
+    ValidationScope scope{"kafka", &diags_, &config.secret_values};
+    OptionValues values = validate_options(kafka_options().specs(), *kafka, scope);
+    config.kafka = kafka_options().bind(values);
+    config.kafka_values = values;
+    for (const auto& [k, v] : config.kafka.librdkafka)
+      if (k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
+          k.find("sasl.oauthbearer.config") != std::string::npos)
+        config.secret_values.insert(v);
+    for (auto file : {config.kafka.ssl_ca, config.kafka.ssl_cert, config.kafka.ssl_key})
+      if (file && access(file->c_str(), R_OK) != 0)
+        diags_.error(pos(kafka->source()), "kafka", "cannot read file `" + *file + "`");
+  }
+
+  void load_steps(const toml::table& root, PluginKind kind, PipelineConfig& config) {
+    const char* section = kind == PluginKind::source ? "sources" : "sinks";
+    const toml::node* node = root.get(section);
+    if (!node) return;
+    const toml::array* arr = node->as_array();
+    if (!arr || !arr->is_array_of_tables()) {
+      diags_.error(pos(node->source()), section,
+                   std::string("expected an array of tables ([[") + section + "]])");
+      return;
+    }
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table& table = *arr->get(i)->as_table();
+      std::string path = std::string(section) + "[" + std::to_string(i) + "]";
+      auto& steps = kind == PluginKind::source ? config.sources : config.sinks;
+      steps.push_back(load_step(table, kind, path, config));
+    }
+  }
+
+  StepConfig load_step(const toml::table& table, PluginKind kind, const std::string& path,
+                       PipelineConfig& config) {
+    StepConfig step;
+    step.kind = kind;
+    step.pos = pos(table.source());
+    if (const toml::node* type = table.get("type")) {
+      if (auto name = type->value_exact<std::string>()) {
+        step.plugin = registry_.find(kind, *name);
+        if (!step.plugin) {
+          std::string near = nearest_word(*name, registry_.names(kind));
+          diags_.error(pos(type->source()), path + ".type",
+                       "unknown " + std::string(to_string(kind)) + " type `" + *name + "`",
+                       near.empty() ? "`sluice plugins` lists them" : "did you mean `" + near + "`?");
+        }
+      }
+    }
+    // Without a known plugin only the common keys can be judged; its own keys
+    // would all look unknown, so they are left alone.
+    ValidationScope scope{path, &diags_, &config.secret_values};
+    std::vector<OptionSpec> specs = kind == PluginKind::source
+                                        ? merged_specs(source_common_options(), step.plugin)
+                                        : merged_specs(sink_common_options(), step.plugin);
+    scope.report_unknown_keys = step.plugin != nullptr;
+    step.values = validate_options(specs, table, scope);
+    auto text = [&](const char* key) {
+      auto it = step.values.find(key);
+      return it == step.values.end() ? std::string() : std::get<std::string>(it->second);
+    };
+    step.name = text("name").empty() ? text("type") : text("name");
+    step.values["name"] = step.name;
+    step.topic = text("topic");
+    return step;
+  }
+
+  void check_names_and_topics(const PipelineConfig& config) {
+    std::map<std::string, const StepConfig*> seen;
+    std::set<std::string> produced;
+    for (const auto* steps : {&config.sources, &config.sinks})
+      for (const auto& step : *steps) {
+        if (step.name.empty()) continue;
+        auto [it, fresh] = seen.emplace(step.name, &step);
+        if (!fresh)
+          diags_.error(step.pos, step.name, "duplicate name",
+                       "first used at line " + std::to_string(it->second->pos.line) +
+                           "; give each source and sink its own `name`");
+        if (step.kind == PluginKind::source) produced.insert(step.topic);
+      }
+    for (const auto& sink : config.sinks)
+      if (!sink.topic.empty() && !produced.count(sink.topic))
+        diags_.warning(sink.pos, sink.name, "no source in this pipeline produces topic `" +
+                                                sink.topic + "` (fine if another process does)");
+  }
+
+  const PluginRegistry& registry_;
+  Diagnostics& diags_;
+  std::string file_;
+};
+
+PipelineConfig parse_and_load(const std::string& text, const std::string& origin,
+                              const PluginRegistry& registry, Diagnostics& diagnostics) {
+  toml::parse_result parsed = toml::parse(text, origin);
+  if (!parsed) {
+    const toml::parse_error& err = parsed.error();
+    SourcePos p = pos_of(err.source());
+    p.file = origin;
+    diagnostics.error(p, "", std::string(err.description()));
+    return {};
+  }
+  return Loader(registry, diagnostics, origin).load(parsed.table());
+}
+
+}  // namespace
+
+PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& registry,
+                             Diagnostics& diagnostics) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.error({path, 0, 0}, "", "cannot read the pipeline file");
+    return {};
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return parse_and_load(buf.str(), path, registry, diagnostics);
+}
+
+PipelineConfig load_pipeline_text(const std::string& text, const std::string& origin,
+                                  const PluginRegistry& registry, Diagnostics& diagnostics) {
+  return parse_and_load(text, origin, registry, diagnostics);
+}
+
+std::string redact(std::string text, const std::set<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+      text.replace(at, secret.size(), "***");
+  }
+  return text;
+}
+
+}  // namespace sluice

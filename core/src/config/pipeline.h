@@ -1,0 +1,78 @@
+// A pipeline file, loaded and validated: everything a run needs, with every
+// problem reported at once rather than one per attempt.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/diagnostics.h"
+#include "sluice/options.h"
+#include "sluice/plugin_info.h"
+
+namespace sluice {
+
+class PluginRegistry;
+
+struct KafkaSettings {
+  std::string bootstrap_servers;
+  std::string security_protocol;
+  std::optional<std::string> ssl_ca, ssl_cert, ssl_key, ssl_key_password;
+  std::optional<std::string> sasl_mechanism, sasl_username, sasl_password;
+  std::string compression;
+  std::string client_id;
+  StringMap librdkafka;
+
+  bool embedded() const { return bootstrap_servers == "embedded"; }
+};
+
+const Options<KafkaSettings>& kafka_options();
+
+// Options every source has, beside its plugin's own.
+struct SourceCommon {
+  std::string name, type, topic;
+  std::optional<std::string> key;
+  int64_t partitions = 1;
+};
+const Options<SourceCommon>& source_common_options();
+
+// Options every sink has, beside its plugin's own.
+struct SinkCommon {
+  std::string name, type, topic;
+  std::optional<std::string> group;
+  std::string start_from;
+  int64_t batch_max_rows = 10000;
+  Milliseconds batch_max_wait{100};
+};
+const Options<SinkCommon>& sink_common_options();
+
+struct StepConfig {
+  PluginKind kind = PluginKind::source;
+  const PluginInfo* plugin = nullptr;
+  std::string name;
+  std::string topic;
+  SourcePos pos;
+  OptionValues values;     // common and plugin options together, defaults filled in
+};
+
+struct PipelineConfig {
+  std::string file;
+  std::string name;
+  KafkaSettings kafka;
+  OptionValues kafka_values;  // the same, as validated values (for printing)
+  std::vector<StepConfig> sources, sinks;
+  std::set<std::string> secret_values;  // expanded secrets, masked wherever text is printed
+};
+
+// Parses and validates; problems go to `diagnostics` (check has_errors()).
+PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& registry,
+                             Diagnostics& diagnostics);
+
+// The same, from TOML text (embedding, tests); `origin` names it in errors.
+PipelineConfig load_pipeline_text(const std::string& text, const std::string& origin,
+                                  const PluginRegistry& registry, Diagnostics& diagnostics);
+
+// Replaces every known secret in `text` with "***".
+std::string redact(std::string text, const std::set<std::string>& secrets);
+
+}  // namespace sluice

@@ -1,0 +1,59 @@
+// The option tables of the parts of a pipeline file that belong to no plugin.
+#include "config/pipeline.h"
+
+namespace sluice {
+
+const Options<KafkaSettings>& kafka_options() {
+  static const auto options = Options<KafkaSettings>()
+    .string("bootstrap_servers", &KafkaSettings::bootstrap_servers,
+            "host:port list of the Kafka cluster, or \"embedded\" for an in-process broker")
+      .def("embedded")
+    .string("security_protocol", &KafkaSettings::security_protocol, "how to talk to the brokers")
+      .def("plaintext").choices({"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"})
+    .string("ssl_ca", &KafkaSettings::ssl_ca, "CA certificate file (PEM) to verify the brokers")
+    .string("ssl_cert", &KafkaSettings::ssl_cert, "client certificate file (PEM)")
+    .string("ssl_key", &KafkaSettings::ssl_key, "client private key file (PEM)")
+    .string("ssl_key_password", &KafkaSettings::ssl_key_password, "password of the client key")
+      .secret()
+    .string("sasl_mechanism", &KafkaSettings::sasl_mechanism, "SASL mechanism")
+      .choices({"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"})
+    .string("sasl_username", &KafkaSettings::sasl_username, "SASL user name")
+    .string("sasl_password", &KafkaSettings::sasl_password, "SASL password").secret()
+    .string("compression", &KafkaSettings::compression, "compression of produced batches")
+      .def("lz4").choices({"none", "gzip", "snappy", "lz4", "zstd"})
+    .string("client_id", &KafkaSettings::client_id, "client.id sent to the brokers").def("sluice")
+    .string_map("librdkafka", &KafkaSettings::librdkafka,
+                "any other librdkafka property, passed through unchanged");
+  return options;
+}
+
+const Options<SourceCommon>& source_common_options() {
+  static const auto options = Options<SourceCommon>()
+    .string("name", &SourceCommon::name, "unique name of this source (default: its type)")
+    .string("type", &SourceCommon::type, "the source plugin").required()
+    .string("topic", &SourceCommon::topic, "Kafka topic the records are produced to").required()
+    .string("key", &SourceCommon::key, "record field used as the message key (default: none)")
+    .integer("partitions", &SourceCommon::partitions,
+             "partitions of the topic when sluice creates it (embedded broker)")
+      .def(1).range(1, 10000);
+  return options;
+}
+
+const Options<SinkCommon>& sink_common_options() {
+  static const auto options = Options<SinkCommon>()
+    .string("name", &SinkCommon::name, "unique name of this sink (default: its type)")
+    .string("type", &SinkCommon::type, "the sink plugin").required()
+    .string("topic", &SinkCommon::topic, "Kafka topic the records are read from").required()
+    .string("group", &SinkCommon::group,
+            "consumer group (default: sluice.<pipeline>.<sink name>)")
+    .string("start_from", &SinkCommon::start_from,
+            "where a partition with no stored offset starts").def("earliest")
+      .choices({"earliest", "latest"})
+    .integer("batch_max_rows", &SinkCommon::batch_max_rows, "most records per batch")
+      .def(10000).range(1, 1'000'000)
+    .duration("batch_max_wait", &SinkCommon::batch_max_wait,
+              "longest a partial batch waits for more records").def("100ms").range(0, 60'000);
+  return options;
+}
+
+}  // namespace sluice

@@ -1,0 +1,56 @@
+#include "kafka/client_config.h"
+
+#include "sluice/error.h"
+
+namespace sluice {
+
+void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+    throw Error(ErrorClass::config, "kafka property `" + name + "`: " + err);
+}
+
+KafkaConf make_client_conf(const KafkaSettings& s, const std::string& bootstrap, ClientRole role) {
+  KafkaConf conf(rd_kafka_conf_new());
+  rd_kafka_conf_t* c = conf.get();
+  set_property(c, "bootstrap.servers", bootstrap);
+  set_property(c, "client.id", s.client_id);
+  set_property(c, "security.protocol", s.security_protocol);
+  if (s.ssl_ca) set_property(c, "ssl.ca.location", *s.ssl_ca);
+  if (s.ssl_cert) set_property(c, "ssl.certificate.location", *s.ssl_cert);
+  if (s.ssl_key) set_property(c, "ssl.key.location", *s.ssl_key);
+  if (s.ssl_key_password) set_property(c, "ssl.key.password", *s.ssl_key_password);
+  if (s.sasl_mechanism) set_property(c, "sasl.mechanisms", *s.sasl_mechanism);
+  if (s.sasl_username) set_property(c, "sasl.username", *s.sasl_username);
+  if (s.sasl_password) set_property(c, "sasl.password", *s.sasl_password);
+
+  if (role == ClientRole::producer) {
+    // Idempotence gives ordered, duplicate-free retries; a failure librdkafka
+    // gives up on is reported and stops the source instead of being dropped.
+    set_property(c, "enable.idempotence", "true");
+    set_property(c, "acks", "all");
+    set_property(c, "linger.ms", "5");
+    set_property(c, "batch.num.messages", "10000");
+    set_property(c, "compression.codec", s.compression);
+  } else {
+    // Offsets are committed by the sink runner after the sink made a batch
+    // durable, never in the background.
+    set_property(c, "enable.auto.commit", "false");
+    set_property(c, "enable.auto.offset.store", "false");
+    // Falling behind past what the broker keeps must be an error, not a skip.
+    set_property(c, "auto.offset.reset", "error");
+    // Bounded prefetch: memory stays flat however far behind the consumer is,
+    // while fetches stay large enough for throughput.
+    set_property(c, "queued.max.messages.kbytes", "16384");
+    set_property(c, "queued.min.messages", "50000");
+    set_property(c, "fetch.max.bytes", "16777216");
+    set_property(c, "max.partition.fetch.bytes", "2097152");
+    set_property(c, "fetch.wait.max.ms", "50");
+    set_property(c, "fetch.error.backoff.ms", "50");
+  }
+  // The user's own properties come last, so they win.
+  for (const auto& [k, v] : s.librdkafka) set_property(c, k, v);
+  return conf;
+}
+
+}  // namespace sluice

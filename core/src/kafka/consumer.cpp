@@ -1,0 +1,163 @@
+#include "kafka/consumer.h"
+
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "kafka/client_config.h"
+#include "sluice/error.h"
+
+namespace sluice {
+
+Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
+                   ConsumerSettings settings, RebalanceListener& listener)
+    : settings_(std::move(settings)), listener_(listener) {
+  KafkaConf conf = make_client_conf(kafka, bootstrap, ClientRole::consumer);
+  set_property(conf.get(), "group.id", settings_.group);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
+  char err[512];
+  rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), err, sizeof err));
+  if (!rk_) throw Error(ErrorClass::config, std::string("kafka consumer: ") + err);
+  conf.release();
+  rd_kafka_poll_set_consumer(rk_.get());
+  queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+
+  KafkaPartitions topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), settings_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_.get(), topics.get()))
+    throw Error(ErrorClass::fatal, "subscribe to `" + settings_.topic + "`: " + rd_kafka_err2str(e));
+}
+
+Consumer::~Consumer() {
+  try {
+    close();
+  } catch (const std::exception& e) {
+    spdlog::warn("kafka consumer close: {}", e.what());
+  }
+}
+
+void Consumer::close() {
+  if (closed_) return;
+  closed_ = true;
+  queue_.reset();
+  rd_kafka_consumer_close(rk_.get());
+  rethrow_rebalance_error();
+}
+
+void Consumer::on_rebalance(rd_kafka_t*, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  // No exception may unwind through librdkafka's C frames: keep it for poll().
+  try {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+      self->assign(partitions);
+    else
+      self->revoke(partitions);
+  } catch (...) {
+    if (!self->rebalance_error_) self->rebalance_error_ = std::current_exception();
+    if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_assign(self->rk_.get(), nullptr);
+  }
+}
+
+void Consumer::rethrow_rebalance_error() {
+  if (auto e = std::exchange(rebalance_error_, nullptr)) std::rethrow_exception(e);
+}
+
+void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), partitions, 30000);
+  if (err)
+    throw Error(ErrorClass::retriable, "reading committed offsets of `" + settings_.topic +
+                                           "`: " + rd_kafka_err2str(err));
+  std::map<int32_t, int64_t> committed;
+  for (int i = 0; i < partitions->cnt; ++i)
+    if (partitions->elems[i].offset >= 0)
+      committed[partitions->elems[i].partition] = partitions->elems[i].offset;
+
+  std::map<int32_t, int64_t> start = listener_.on_assign(committed);
+  assigned_.clear();
+  std::string described;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    auto it = start.find(tp.partition);
+    tp.offset = it != start.end() ? it->second
+                : settings_.start_from_latest ? RD_KAFKA_OFFSET_END
+                                              : RD_KAFKA_OFFSET_BEGINNING;
+    assigned_.push_back(tp.partition);
+    described += (described.empty() ? "" : " ") + std::to_string(tp.partition) + "@" +
+                 (tp.offset >= 0 ? std::to_string(tp.offset) : "start");
+  }
+  spdlog::info("{}: assigned partitions {}", settings_.topic, described.empty() ? "none" : described);
+  rd_kafka_assign(rk_.get(), partitions);
+}
+
+void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) {
+  std::vector<int32_t> revoked;
+  for (int i = 0; i < partitions->cnt; ++i) revoked.push_back(partitions->elems[i].partition);
+  listener_.on_revoke(revoked);
+  assigned_.clear();
+  rd_kafka_assign(rk_.get(), nullptr);
+}
+
+void Consumer::poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::milliseconds timeout) {
+  if (max == 0) return;
+  std::vector<rd_kafka_message_t*> raw(max);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), static_cast<int>(timeout.count()),
+                                           raw.data(), max);
+  rethrow_rebalance_error();
+  if (n < 0) throw Error(ErrorClass::retriable, std::string("consume: ") +
+                                                    rd_kafka_err2str(rd_kafka_last_error()));
+  for (ssize_t i = 0; i < n; ++i) {
+    KafkaMessage msg(raw[i]);
+    if (!msg->err) {
+      out.push_back(std::move(msg));
+      continue;
+    }
+    std::string where = (msg->rkt ? std::string(rd_kafka_topic_name(msg->rkt)) : settings_.topic) +
+                        "/" + std::to_string(msg->partition) + " at offset " +
+                        std::to_string(msg->offset);
+    switch (msg->err) {
+      case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+        break;
+      case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+      case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+        throw Error(ErrorClass::fatal,
+                    where + ": the offset to read is no longer kept by the broker (the consumer "
+                            "fell behind its retention); records were lost upstream: " +
+                        rd_kafka_message_errstr(msg.get()));
+      default:
+        if (rd_kafka_fatal_error(rk_.get(), nullptr, 0))
+          throw Error(ErrorClass::fatal, where + ": " + rd_kafka_message_errstr(msg.get()));
+        spdlog::warn("{}: {}", where, rd_kafka_message_errstr(msg.get()));
+    }
+  }
+}
+
+void Consumer::commit(const std::map<int32_t, int64_t>& next_offsets) {
+  if (next_offsets.empty()) return;
+  KafkaPartitions list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
+  for (const auto& [partition, offset] : next_offsets)
+    rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), partition)->offset = offset;
+  if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0))
+    throw Error(ErrorClass::retriable, "commit offsets of `" + settings_.topic + "`: " +
+                                           rd_kafka_err2str(err));
+}
+
+int64_t Consumer::lag() const {
+  if (assigned_.empty()) return 0;
+  KafkaPartitions list(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
+  for (int32_t p : assigned_) rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), p);
+  rd_kafka_position(rk_.get(), list.get());
+  int64_t total = 0;
+  for (int i = 0; i < list->cnt; ++i) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), settings_.topic.c_str(), list->elems[i].partition,
+                                       &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0)
+      continue;
+    int64_t position = list->elems[i].offset >= 0 ? list->elems[i].offset : low;
+    if (high > position) total += high - position;
+  }
+  return total;
+}
+
+}  // namespace sluice

@@ -1,0 +1,73 @@
+// A consumer-group member for one topic, with offsets handled by the caller:
+// nothing is committed in the background, positions on assignment come from
+// the listener (a sink may keep its own offsets), and a consumer that fell
+// behind what the broker keeps gets an error naming the partition.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/pipeline.h"
+#include "kafka/handles.h"
+
+namespace sluice {
+
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // Next offsets to read, given the offsets committed in Kafka (partitions
+  // with none are absent). Partitions left out start from `start_from`.
+  virtual std::map<int32_t, int64_t> on_assign(const std::map<int32_t, int64_t>& committed) = 0;
+  // Called before the partitions are given up: finish and commit work on them.
+  virtual void on_revoke(const std::vector<int32_t>& partitions) = 0;
+};
+
+struct ConsumerSettings {
+  std::string group;
+  std::string topic;
+  bool start_from_latest = false;
+};
+
+class Consumer {
+ public:
+  Consumer(const KafkaSettings& kafka, const std::string& bootstrap, ConsumerSettings settings,
+           RebalanceListener& listener);
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  ~Consumer();
+
+  // Appends up to `max` messages, waiting at most `timeout` for the first.
+  // Throws sluice::Error on a consume error that is not transient.
+  void poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::milliseconds timeout);
+
+  // Commits the next offsets to read, synchronously.
+  void commit(const std::map<int32_t, int64_t>& next_offsets);
+
+  // Sum over assigned partitions of (cached high watermark - position).
+  int64_t lag() const;
+
+  // Leaves the group cleanly (revokes first).
+  void close();
+
+  const std::string& topic() const { return settings_.topic; }
+
+ private:
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void assign(rd_kafka_topic_partition_list_t* partitions);
+  void revoke(rd_kafka_topic_partition_list_t* partitions);
+  void rethrow_rebalance_error();
+
+  ConsumerSettings settings_;
+  RebalanceListener& listener_;
+  KafkaHandle rk_;
+  KafkaQueue queue_;
+  std::vector<int32_t> assigned_;
+  bool closed_ = false;
+  std::exception_ptr rebalance_error_;
+};
+
+}  // namespace sluice

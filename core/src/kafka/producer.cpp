@@ -1,0 +1,110 @@
+#include "kafka/producer.h"
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "kafka/client_config.h"
+#include "sluice/error.h"
+
+namespace sluice {
+
+Producer::Producer(const KafkaSettings& settings, const std::string& bootstrap) {
+  KafkaConf conf = make_client_conf(settings, bootstrap, ClientRole::producer);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery);
+  rd_kafka_conf_set_error_cb(conf.get(), &Producer::on_error);
+  char err[512];
+  rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err));
+  if (!rk_) throw Error(ErrorClass::config, std::string("kafka producer: ") + err);
+  conf.release();
+  // Delivery reports are served here so producing threads never wait on them.
+  poller_ = std::thread([this] {
+    while (!stop_polling_.load()) rd_kafka_poll(rk_.get(), 100);
+  });
+}
+
+Producer::~Producer() {
+  stop_polling_ = true;
+  if (poller_.joinable()) poller_.join();
+  rd_kafka_poll(rk_.get(), 0);
+  topics_.clear();
+}
+
+rd_kafka_topic_t* Producer::topic(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto& t = topics_[name];
+  if (!t) {
+    t.reset(rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr));
+    if (!t) throw Error(ErrorClass::config, "kafka topic `" + name + "`: " +
+                                                rd_kafka_err2str(rd_kafka_last_error()));
+  }
+  return t.get();
+}
+
+void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key,
+                       std::string_view value, const std::atomic<bool>& stopping) {
+  throw_if_failed();
+  for (;;) {
+    int rc = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                              const_cast<char*>(value.data()), value.size(),
+                              key ? key->data() : nullptr, key ? key->size() : 0, nullptr);
+    if (rc == 0) return;
+    rd_kafka_resp_err_t err = rd_kafka_last_error();
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      throw Error(ErrorClass::fatal, std::string("produce to `") + rd_kafka_topic_name(topic) +
+                                         "`: " + rd_kafka_err2str(err));
+    if (stopping.load(std::memory_order_relaxed))
+      throw Error(ErrorClass::retriable, "stopping while the producer queue is full");
+    // The local queue is full: wait for deliveries to make room (backpressure).
+    rd_kafka_poll(rk_.get(), 10);
+    throw_if_failed();
+  }
+}
+
+bool Producer::flush(std::chrono::milliseconds timeout) {
+  return rd_kafka_flush(rk_.get(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+std::string Producer::failure() const {
+  std::lock_guard lock(failure_mutex_);
+  return failure_;
+}
+
+void Producer::fail(std::string message) {
+  std::lock_guard lock(failure_mutex_);
+  if (failure_.empty()) {
+    spdlog::error("{}", message);
+    failure_ = std::move(message);
+  }
+  has_failure_ = true;
+}
+
+void Producer::throw_if_failed() const {
+  if (has_failure_.load(std::memory_order_relaxed)) throw Error(ErrorClass::fatal, failure());
+}
+
+void Producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (!msg->err) {
+    self->delivered_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  self->failed_.fetch_add(1, std::memory_order_relaxed);
+  self->fail(std::string("delivery to ") + rd_kafka_topic_name(msg->rkt) + "/" +
+             std::to_string(msg->partition) + " failed for good: " + rd_kafka_err2str(msg->err));
+}
+
+void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+    self->fail(std::string("kafka producer fatal error: ") + fatal);
+    return;
+  }
+  // Transient (broker down, connection refused): librdkafka retries; say so once per kind.
+  spdlog::warn("kafka producer: {}", reason);
+}
+
+}  // namespace sluice

@@ -1,0 +1,24 @@
+#include "run/key_extractor.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+TEST(KeyExtractor, StringsUnquotedNumbersAsWritten) {
+  KeyExtractor url("url"), user("user_id");
+  EXPECT_EQ(url.extract(R"({"url":"https://a/b","x":1})"), "https://a/b");
+  EXPECT_EQ(user.extract(R"({"seq":1,"user_id":123456789012,"ts":1.5})"), "123456789012");
+  EXPECT_EQ(user.extract(R"({"user_id": 7 })"), "7");
+}
+
+TEST(KeyExtractor, MissingFieldNullOrNotJsonGiveNoKey) {
+  KeyExtractor user("user_id");
+  EXPECT_EQ(user.extract(R"({"seq":1})"), std::nullopt);
+  EXPECT_EQ(user.extract(R"({"user_id":null})"), std::nullopt);
+  EXPECT_EQ(user.extract("seq=1 <not json>"), std::nullopt);
+  EXPECT_EQ(user.extract(R"({"user_id":"u1"})"), "u1");  // usable again after failures
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,165 @@
+#include "run/pipeline_runner.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "kafka/embedded_broker.h"
+#include "kafka/producer.h"
+#include "kafka/watermarks.h"
+#include "run/progress.h"
+#include "run/sink_runner.h"
+#include "run/source_runner.h"
+#include "sluice/error.h"
+
+namespace sluice {
+
+namespace {
+
+// Collects the first failure of any thread and stops the rest.
+class Failures {
+ public:
+  explicit Failures(StopSignal& stop) : stop_(stop) {}
+  void record(const std::string& who, const std::exception& e) {
+    std::lock_guard lock(mutex_);
+    spdlog::error("{}: {}", who, e.what());
+    auto* err = dynamic_cast<const Error*>(&e);
+    if (err && err->error_class() == ErrorClass::config) config_ = true;
+    any_ = true;
+    stop_.request();
+  }
+  bool any() const { return any_; }
+  bool config() const { return config_; }
+
+ private:
+  StopSignal& stop_;
+  std::mutex mutex_;
+  std::atomic<bool> any_{false}, config_{false};
+};
+
+// A thread that reports when its body is over.
+struct Worker {
+  std::thread thread;
+  std::atomic<bool> done{false};
+};
+
+void start(Worker& w, std::function<void()> body) {
+  w.thread = std::thread([&w, body = std::move(body)] {
+    body();
+    w.done = true;
+  });
+}
+
+bool all_done(const std::vector<std::unique_ptr<Worker>>& workers) {
+  for (const auto& w : workers)
+    if (!w->done) return false;
+  return true;
+}
+
+}  // namespace
+
+int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSignal& stop) {
+  const bool run_sources = options.only != RunOptions::Only::sinks;
+  const bool run_sinks = options.only != RunOptions::Only::sources;
+  Failures failures(stop);
+
+  std::unique_ptr<EmbeddedBroker> broker;
+  std::unique_ptr<Producer> producer;
+  std::vector<std::unique_ptr<SourceRunner>> sources;
+  std::vector<std::unique_ptr<SinkRunner>> sinks;
+  std::string bootstrap = config.kafka.bootstrap_servers;
+  try {
+    if (config.kafka.embedded()) {
+      if (options.only != RunOptions::Only::all)
+        spdlog::warn("the embedded broker lives in this process only; to split sources and sinks "
+                     "across processes, run `sluice broker` and point bootstrap_servers at it");
+      broker = std::make_unique<EmbeddedBroker>();
+      bootstrap = broker->bootstrap_servers();
+      for (const auto& s : config.sources)
+        broker->create_topic(s.topic, static_cast<int>(std::get<int64_t>(s.values.at("partitions"))));
+      for (const auto& s : config.sinks) broker->create_topic(s.topic, 1);
+      spdlog::info("embedded broker listening on {}", bootstrap);
+    }
+    for (const auto& step : run_sinks ? config.sinks : std::vector<StepConfig>{}) {
+      PluginContext ctx{config.name, step.name, step.topic};
+      sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx),
+                                                   bootstrap, stop, SinkLimits{options.exit_after}));
+    }
+    if (run_sources && !config.sources.empty()) {
+      producer = std::make_unique<Producer>(config.kafka, bootstrap);
+      for (const auto& step : config.sources) {
+        PluginContext ctx{config.name, step.name, step.topic};
+        sources.push_back(std::make_unique<SourceRunner>(
+            step, step.plugin->make_source(step.values, ctx), *producer, stop));
+      }
+    }
+  } catch (const std::exception& e) {
+    failures.record("start", e);
+    return failures.config() ? kExitConfig : kExitRuntime;
+  }
+
+  std::vector<std::unique_ptr<Worker>> sink_workers, source_workers;
+  for (auto& sink : sinks) {
+    sink_workers.push_back(std::make_unique<Worker>());
+    start(*sink_workers.back(), [&failures, s = sink.get()] {
+      try {
+        s->run();
+      } catch (const std::exception& e) {
+        failures.record(s->name(), e);
+      }
+    });
+  }
+  for (auto& source : sources) {
+    source_workers.push_back(std::make_unique<Worker>());
+    start(*source_workers.back(), [&failures, &stop, s = source.get()] {
+      try {
+        s->run();
+      } catch (const Error& e) {
+        if (!(stop.requested() && e.retriable())) failures.record(s->name(), e);
+      } catch (const std::exception& e) {
+        failures.record(s->name(), e);
+      }
+    });
+  }
+
+  Progress progress(config.name, sources, sinks, producer.get());
+  bool sources_finished = sources.empty();
+  auto next_report = std::chrono::steady_clock::now() + options.progress_every;
+  while (!(all_done(source_workers) && all_done(sink_workers))) {
+    stop.wait_for(std::chrono::milliseconds(50));
+    if (!sources_finished && all_done(source_workers)) {
+      sources_finished = true;
+      for (auto& w : source_workers) w->thread.join();
+      source_workers.clear();
+      // Everything produced must be acknowledged before the sources count as done.
+      while (!producer->flush(std::chrono::milliseconds(500)) && !stop.requested()) {}
+      std::string failure = producer->failure();
+      if (!failure.empty() && !failures.any()) failures.record("producer", Error(ErrorClass::fatal, failure));
+      bool all_finite = std::all_of(sources.begin(), sources.end(), [](auto& s) { return s->finite(); });
+      if (all_finite && !stop.requested()) {
+        try {
+          for (auto& sink : sinks) sink->drain_to(high_watermarks(producer->handle(), sink->topic(), std::chrono::seconds(10)));
+        } catch (const std::exception& e) {
+          failures.record("drain", e);
+        }
+      }
+    }
+    if (options.progress_every.count() > 0 && std::chrono::steady_clock::now() >= next_report) {
+      progress.report();
+      next_report += options.progress_every;
+    }
+  }
+  for (auto& w : source_workers) w->thread.join();
+  if (producer && !producer->flush(std::chrono::seconds(30)))
+    failures.record("producer", Error(ErrorClass::fatal, "records still unacknowledged after 30s at shutdown"));
+  for (auto& w : sink_workers) w->thread.join();
+  if (options.progress_every.count() > 0) progress.report();
+  return failures.any() ? (failures.config() ? kExitConfig : kExitRuntime) : kExitOk;
+}
+
+}  // namespace sluice

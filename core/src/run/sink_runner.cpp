@@ -1,0 +1,163 @@
+#include "run/sink_runner.h"
+
+#include <random>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "sluice/error.h"
+
+namespace sluice {
+
+namespace {
+
+template <class T>
+T value_or(const OptionValues& values, const char* key, T fallback) {
+  auto it = values.find(key);
+  if (it == values.end()) return fallback;
+  const T* v = std::get_if<T>(&it->second);
+  return v ? *v : fallback;
+}
+
+// Capped exponential backoff with jitter, so a fleet of sinks does not
+// hammer a recovering service in lockstep.
+std::chrono::milliseconds backoff(int attempt) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  int64_t cap = std::min<int64_t>(30'000, 100LL << std::min(attempt, 9));
+  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
+}
+
+}  // namespace
+
+SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
+                       std::unique_ptr<Sink> sink, const std::string& bootstrap, StopSignal& stop,
+                       SinkLimits limits)
+    : name_(step.name),
+      topic_(step.topic),
+      sink_(std::move(sink)),
+      stop_(stop),
+      limits_(limits),
+      batch_max_rows_(static_cast<size_t>(value_or<int64_t>(step.values, "batch_max_rows", 10000))),
+      batch_max_wait_(value_or<Milliseconds>(step.values, "batch_max_wait", Milliseconds(100))) {
+  ConsumerSettings settings;
+  settings.group = value_or<std::string>(step.values, "group",
+                                         "sluice." + pipeline.name + "." + step.name);
+  settings.topic = step.topic;
+  settings.start_from_latest = value_or<std::string>(step.values, "start_from", "earliest") == "latest";
+  consumer_ = std::make_unique<Consumer>(pipeline.kafka, bootstrap, settings, *this);
+  pending_.reserve(batch_max_rows_);
+  views_.reserve(batch_max_rows_);
+}
+
+SinkRunner::~SinkRunner() {
+  // A run that ended in an error must not write its leftovers while leaving the group.
+  pending_.clear();
+  consumer_.reset();
+}
+
+void SinkRunner::drain_to(std::map<int32_t, int64_t> targets) {
+  std::lock_guard lock(drain_mutex_);
+  drain_targets_ = std::move(targets);
+}
+
+std::map<int32_t, int64_t> SinkRunner::on_assign(const std::map<int32_t, int64_t>& committed) {
+  std::map<int32_t, int64_t> start = sink_->on_assign(topic_, committed);
+  for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
+  return start;
+}
+
+void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
+  // Finish the batch in hand while its partitions are still ours.
+  process_pending();
+  sink_->on_revoke(topic_, partitions);
+  for (int32_t p : partitions) next_offset_.erase(p);
+}
+
+void SinkRunner::run() {
+  while (!stop_.requested() && !finished()) {
+    fill_batch();
+    process_pending();
+    lag_.store(consumer_->lag(), std::memory_order_relaxed);
+  }
+  process_pending();
+  consumer_->close();
+}
+
+void SinkRunner::fill_batch() {
+  using Clock = std::chrono::steady_clock;
+  const auto wait = std::max(batch_max_wait_, std::chrono::milliseconds(10));
+  auto deadline = Clock::now() + wait;
+  do {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    size_t room = batch_max_rows_ - pending_.size();
+    if (limits_.exit_after)
+      room = std::min<uint64_t>(room, limits_.exit_after - written() - pending_.size());
+    consumer_->poll(pending_, room, std::max(left, std::chrono::milliseconds(0)));
+  } while (!stop_.requested() && pending_.size() < batch_max_rows_ && Clock::now() < deadline &&
+           !(limits_.exit_after && written() + pending_.size() >= limits_.exit_after));
+}
+
+void SinkRunner::process_pending() {
+  if (pending_.empty()) return;
+  views_.clear();
+  std::map<int32_t, int64_t> next;
+  for (const auto& m : pending_) {
+    Message v;
+    v.topic = topic_;
+    v.partition = m->partition;
+    v.offset = m->offset;
+    v.has_key = m->key != nullptr;
+    if (m->key) v.key = {static_cast<const char*>(m->key), m->key_len};
+    v.value = {static_cast<const char*>(m->payload), m->len};
+    v.timestamp_ms = rd_kafka_message_timestamp(m.get(), nullptr);
+    views_.push_back(v);
+    next[m->partition] = m->offset + 1;
+  }
+  for (int attempt = 0;; ++attempt) {
+    try {
+      sink_->write(views_);
+      sink_->flush();
+      if (attempt > 0) spdlog::info("{}: write succeeded again after {} retries", name_, attempt);
+      break;
+    } catch (const Error& e) {
+      if (!e.retriable()) throw;
+      if (attempt == 0) spdlog::warn("{}: write failed, retrying with backoff: {}", name_, e.what());
+      // Stopping with the batch unwritten is safe: its offsets are not committed.
+      if (stop_.wait_for(backoff(attempt))) throw Error(ErrorClass::fatal, name_ + ": stopped while retrying a failed write: " + e.what());
+    }
+  }
+  commit_with_retry(next);
+  for (const auto& [partition, offset] : next) next_offset_[partition] = offset;
+  written_.fetch_add(pending_.size(), std::memory_order_relaxed);
+  pending_.clear();
+}
+
+void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      consumer_->commit(next);
+      return;
+    } catch (const Error& e) {
+      // The batch is already durable; a lost commit only means a replay after a crash.
+      if (attempt >= 5) {
+        spdlog::warn("{}: giving up committing offsets for now: {}", name_, e.what());
+        return;
+      }
+      std::this_thread::sleep_for(backoff(attempt));
+    }
+  }
+}
+
+bool SinkRunner::finished() {
+  if (limits_.exit_after && written() >= limits_.exit_after) return true;
+  std::lock_guard lock(drain_mutex_);
+  if (!drain_targets_) return false;
+  for (const auto& [partition, target] : *drain_targets_) {
+    if (target <= 0) continue;
+    auto it = next_offset_.find(partition);
+    if (it == next_offset_.end() || it->second < target) return false;
+  }
+  return true;
+}
+
+}  // namespace sluice

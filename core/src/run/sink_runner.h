@@ -1,0 +1,69 @@
+// Runs one sink on its own thread: consumes its topic in batches, hands each
+// batch to the sink, and commits offsets to Kafka only after the sink made
+// the batch durable.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "config/pipeline.h"
+#include "kafka/consumer.h"
+#include "run/stop_signal.h"
+#include "sluice/sink.h"
+
+namespace sluice {
+
+struct SinkLimits {
+  uint64_t exit_after = 0;  // > 0: end after this many records
+};
+
+class SinkRunner : public RebalanceListener {
+ public:
+  SinkRunner(const PipelineConfig& pipeline, const StepConfig& step, std::unique_ptr<Sink> sink,
+             const std::string& bootstrap, StopSignal& stop, SinkLimits limits);
+  ~SinkRunner() override;
+
+  // Consumes until stopped, until `exit_after`, or until drained.
+  void run();
+
+  // Ends the run once every partition has been read up to these offsets
+  // (the high watermarks after the pipeline's finite sources finished).
+  void drain_to(std::map<int32_t, int64_t> targets);
+
+  std::map<int32_t, int64_t> on_assign(const std::map<int32_t, int64_t>& committed) override;
+  void on_revoke(const std::vector<int32_t>& partitions) override;
+
+  const std::string& name() const { return name_; }
+  const std::string& topic() const { return topic_; }
+  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  int64_t lag() const { return lag_.load(std::memory_order_relaxed); }
+
+ private:
+  void fill_batch();
+  void process_pending();
+  void commit_with_retry(const std::map<int32_t, int64_t>& next);
+  bool finished();
+
+  std::string name_, topic_;
+  std::unique_ptr<Sink> sink_;
+  StopSignal& stop_;
+  SinkLimits limits_;
+  size_t batch_max_rows_;
+  std::chrono::milliseconds batch_max_wait_;
+  std::unique_ptr<Consumer> consumer_;  // after the members its callbacks use
+
+  std::vector<KafkaMessage> pending_;
+  std::vector<Message> views_;
+  std::map<int32_t, int64_t> next_offset_;  // per partition: next offset to read
+
+  std::mutex drain_mutex_;
+  std::optional<std::map<int32_t, int64_t>> drain_targets_;
+  std::atomic<uint64_t> written_{0};
+  std::atomic<int64_t> lag_{0};
+};
+
+}  // namespace sluice

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sluice needs to build, test and run its demo.
+# Safe to run again: apt is asked only when something is missing.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  librdkafka-dev libpq-dev liblua5.4-dev libtomlplusplus-dev libspdlog-dev
+  libsimdjson-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libpcre2-dev
+  postgresql postgresql-client
+  python3 python3-kafka kcat procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
