@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sluice: sources -> Kafka -> sinks, from one TOML pipeline file"};
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the verb
   sluice::cli::GlobalOptions global;
   app.add_option("--plugin-path", global.plugin_path,
                  "directories (':'-separated) searched for plugin .so files, before "

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, then builds and runs the unit and
+# integration tests twice — a normal build and an ASan+UBSan build.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/deps.sh
+jobs=$(nproc)
+
+echo "== normal build"
+bash scripts/build.sh build
+ctest --test-dir build -j"$jobs" --output-on-failure
+
+echo "== sanitizer build (ASan + UBSan)"
+bash scripts/build.sh build-asan -DSLUICE_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure

@@ -1,0 +1,63 @@
+"""An independent Kafka client (kafka-python) talks to `sluice broker`, both ways."""
+import json
+import os
+import subprocess
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from harness import TempDirTest, broker, read_json_lines, run
+
+
+class Interop(TempDirTest):
+    def test_kafka_python_produces_and_sluice_consumes(self):
+        out = os.path.join(self.dir, "out.jsonl")
+        path = self.write("p.toml", f"""
+[kafka]
+bootstrap_servers = "${{KAFKA_BOOTSTRAP}}"
+[[sinks]]
+type = "file"
+topic = "from_python"
+path = "{out}"
+""")
+        with broker("from_python:3") as address:
+            producer = KafkaProducer(bootstrap_servers=address, api_version=(2, 5, 0))
+            for i in range(300):
+                producer.send("from_python", key=str(i % 7).encode(), value=json.dumps({"i": i}).encode())
+            producer.flush(timeout=30)
+            producer.close()
+            run("run", path, "--only", "sinks", "--exit-after", "300", env={"KAFKA_BOOTSTRAP": address}, check=0)
+        self.assertEqual(sorted(r["i"] for r in read_json_lines(out)), list(range(300)))
+
+    def test_sluice_produces_and_kafka_python_consumes_with_keys(self):
+        path = self.write("p.toml", """
+[kafka]
+bootstrap_servers = "${KAFKA_BOOTSTRAP}"
+compression = "gzip"
+[[sources]]
+type = "random_routes"
+topic = "to_python"
+key = "user_id"
+count = 500
+""")
+        with broker("to_python:4") as address:
+            run("run", path, "--only", "sources", env={"KAFKA_BOOTSTRAP": address}, check=0)
+            consumer = KafkaConsumer(bootstrap_servers=address, api_version=(2, 5, 0),
+                                     auto_offset_reset="earliest", consumer_timeout_ms=10000,
+                                     enable_auto_commit=False)
+            consumer.assign([TopicPartition("to_python", p) for p in range(4)])
+            records = []
+            for msg in consumer:
+                records.append(msg)
+                if len(records) == 500:
+                    break
+            consumer.close()
+        self.assertEqual(sorted(json.loads(m.value)["seq"] for m in records), list(range(500)))
+        for m in records:
+            self.assertEqual(m.key.decode(), str(json.loads(m.value)["user_id"]))
+
+    def test_kcat_lists_the_broker_metadata(self):
+        with broker("listed:5") as address:
+            meta = subprocess.run(["kcat", "-b", address, "-L", "-J"], capture_output=True, text=True,
+                                  timeout=30, check=True)
+        topics = {t["topic"]: t for t in json.loads(meta.stdout)["topics"]}
+        self.assertEqual(len(topics["listed"]["partitions"]), 5)
