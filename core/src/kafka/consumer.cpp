@@ -110,6 +110,7 @@ void Consumer::poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::mil
   for (ssize_t i = 0; i < n; ++i) {
     KafkaMessage msg(raw[i]);
     if (!msg->err) {
+      last_warned_ = RD_KAFKA_RESP_ERR_NO_ERROR;
       out.push_back(std::move(msg));
       continue;
     }
@@ -128,7 +129,10 @@ void Consumer::poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::mil
       default:
         if (rd_kafka_fatal_error(rk_.get(), nullptr, 0))
           throw Error(ErrorClass::fatal, where + ": " + rd_kafka_message_errstr(msg.get()));
-        spdlog::warn("{}: {}", where, rd_kafka_message_errstr(msg.get()));
+        // Transient: librdkafka retries. Log once per change, not per attempt.
+        if (msg->err != last_warned_)
+          spdlog::warn("{}: {} (librdkafka keeps retrying)", where, rd_kafka_message_errstr(msg.get()));
+        last_warned_ = msg->err;
     }
   }
 }

@@ -68,6 +68,7 @@ class Consumer {
   std::vector<int32_t> assigned_;
   bool closed_ = false;
   std::exception_ptr rebalance_error_;
+  rd_kafka_resp_err_t last_warned_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 }  // namespace sluice

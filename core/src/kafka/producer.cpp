@@ -103,8 +103,13 @@ void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaqu
     self->fail(std::string("kafka producer fatal error: ") + fatal);
     return;
   }
-  // Transient (broker down, connection refused): librdkafka retries; say so once per kind.
-  spdlog::warn("kafka producer: {}", reason);
+  // Transient (broker down, connection refused): librdkafka retries. Say so
+  // once per change of error, not once per attempt.
+  std::lock_guard lock(self->failure_mutex_);
+  if (self->last_transient_ != err) {
+    self->last_transient_ = err;
+    spdlog::warn("kafka producer: {} (librdkafka keeps retrying)", reason);
+  }
 }
 
 }  // namespace sluice

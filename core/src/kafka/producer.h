@@ -53,6 +53,7 @@ class Producer {
   std::atomic<uint64_t> delivered_{0}, failed_{0};
   std::atomic<bool> has_failure_{false};
   std::string failure_;
+  int last_transient_ = 0;  // guarded by failure_mutex_
   mutable std::mutex failure_mutex_;
   std::atomic<bool> stop_polling_{false};
   std::thread poller_;
