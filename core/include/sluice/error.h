@@ -7,7 +7,9 @@
 
 namespace sluice {
 
-enum class ErrorClass { retriable, fatal, config };
+// fenced: another instance moved this sink's stored offsets on; the batch was
+// rolled back and the runner re-reads the offsets (Sink::on_assign) and seeks.
+enum class ErrorClass { retriable, fatal, config, fenced };
 
 class Error : public std::runtime_error {
  public:

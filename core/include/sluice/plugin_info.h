@@ -23,6 +23,7 @@ struct PluginContext {
   std::string pipeline;   // the pipeline's name
   std::string name;       // this source's or sink's name
   std::string topic;
+  std::string group;      // sinks: the consumer group
 };
 
 struct PluginInfo {

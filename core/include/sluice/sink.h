@@ -23,12 +23,17 @@ class Sink {
   // after it returns, so a crash replays at most the unflushed batches.
   virtual void flush() {}
 
-  // Partitions newly assigned to this instance. A sink that stores its own
-  // offsets (exactly-once sinks) returns, per partition, the next offset to
-  // read; partitions it leaves out start from Kafka's committed offset.
+  // Partitions newly assigned to this instance (all of them in
+  // `partitions`; those with an offset committed in Kafka also in
+  // `kafka_committed`). A sink that stores its own offsets (exactly-once
+  // sinks) returns, per partition, the next offset to read; partitions it
+  // leaves out start from Kafka's committed offset, else from `start_from`.
+  // Also called after a write threw ErrorClass::fenced, to re-read them.
   virtual std::map<int32_t, int64_t> on_assign(const std::string& topic,
+                                               const std::vector<int32_t>& partitions,
                                                const std::map<int32_t, int64_t>& kafka_committed) {
     (void)topic;
+    (void)partitions;
     return kafka_committed;
   }
   // Partitions taken away from this instance (rebalance or shutdown).

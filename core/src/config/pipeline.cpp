@@ -191,6 +191,13 @@ PipelineConfig load_pipeline_text(const std::string& text, const std::string& or
   return parse_and_load(text, origin, registry, diagnostics);
 }
 
+std::string consumer_group(const PipelineConfig& pipeline, const StepConfig& sink) {
+  auto it = sink.values.find("group");
+  if (it != sink.values.end())
+    if (auto* group = std::get_if<std::string>(&it->second)) return *group;
+  return "sluice." + pipeline.name + "." + sink.name;
+}
+
 std::string redact(std::string text, const std::set<std::string>& secrets) {
   for (const auto& secret : secrets) {
     if (secret.empty()) continue;

@@ -41,6 +41,7 @@ struct SinkCommon {
   std::string name, type, topic;
   std::optional<std::string> group;
   std::string start_from;
+  std::string on_expired;
   int64_t batch_max_rows = 10000;
   Milliseconds batch_max_wait{100};
 };
@@ -63,6 +64,9 @@ struct PipelineConfig {
   std::vector<StepConfig> sources, sinks;
   std::set<std::string> secret_values;  // expanded secrets, masked wherever text is printed
 };
+
+// The consumer group of a sink: its `group` option, else sluice.<pipeline>.<sink>.
+std::string consumer_group(const PipelineConfig& pipeline, const StepConfig& sink);
 
 // Parses and validates; problems go to `diagnostics` (check has_errors()).
 PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& registry,

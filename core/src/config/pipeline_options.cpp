@@ -49,6 +49,9 @@ const Options<SinkCommon>& sink_common_options() {
     .string("start_from", &SinkCommon::start_from,
             "where a partition with no stored offset starts").def("earliest")
       .choices({"earliest", "latest"})
+    .string("on_expired", &SinkCommon::on_expired,
+            "when the next offset to read is no longer kept by Kafka: stop with an error, or skip "
+            "to the earliest kept (logged)").def("error").choices({"error", "skip"})
     .integer("batch_max_rows", &SinkCommon::batch_max_rows, "most records per batch")
       .def(10000).range(1, 1'000'000)
     .duration("batch_max_wait", &SinkCommon::batch_max_wait,

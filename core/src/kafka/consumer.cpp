@@ -14,6 +14,7 @@ Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
     : settings_(std::move(settings)), listener_(listener) {
   KafkaConf conf = make_client_conf(kafka, bootstrap, ClientRole::consumer);
   set_property(conf.get(), "group.id", settings_.group);
+  if (settings_.skip_expired) set_property(conf.get(), "auto.offset.reset", "earliest");
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
   char err[512];
@@ -70,11 +71,13 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
     throw Error(ErrorClass::retriable, "reading committed offsets of `" + settings_.topic +
                                            "`: " + rd_kafka_err2str(err));
   std::map<int32_t, int64_t> committed;
-  for (int i = 0; i < partitions->cnt; ++i)
+  std::vector<int32_t> all;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    all.push_back(partitions->elems[i].partition);
     if (partitions->elems[i].offset >= 0)
       committed[partitions->elems[i].partition] = partitions->elems[i].offset;
-
-  std::map<int32_t, int64_t> start = listener_.on_assign(committed);
+  }
+  std::map<int32_t, int64_t> start = listener_.on_assign(all, committed);
   assigned_.clear();
   std::string described;
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -145,6 +148,19 @@ void Consumer::commit(const std::map<int32_t, int64_t>& next_offsets) {
   if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0))
     throw Error(ErrorClass::retriable, "commit offsets of `" + settings_.topic + "`: " +
                                            rd_kafka_err2str(err));
+}
+
+void Consumer::seek(const std::map<int32_t, int64_t>& offsets) {
+  if (offsets.empty()) return;
+  KafkaPartitions list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& [partition, offset] : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), partition)->offset = offset;
+  KafkaError err(rd_kafka_seek_partitions(rk_.get(), list.get(), 30000));
+  if (err) throw Error(ErrorClass::retriable, "seek on `" + settings_.topic + "`: " + rd_kafka_error_string(err.get()));
+  for (int i = 0; i < list->cnt; ++i)
+    if (list->elems[i].err)
+      throw Error(ErrorClass::retriable, "seek " + settings_.topic + "/" + std::to_string(list->elems[i].partition) +
+                                             ": " + rd_kafka_err2str(list->elems[i].err));
 }
 
 int64_t Consumer::lag() const {

@@ -20,7 +20,8 @@ class RebalanceListener {
   virtual ~RebalanceListener() = default;
   // Next offsets to read, given the offsets committed in Kafka (partitions
   // with none are absent). Partitions left out start from `start_from`.
-  virtual std::map<int32_t, int64_t> on_assign(const std::map<int32_t, int64_t>& committed) = 0;
+  virtual std::map<int32_t, int64_t> on_assign(const std::vector<int32_t>& partitions,
+                                               const std::map<int32_t, int64_t>& committed) = 0;
   // Called before the partitions are given up: finish and commit work on them.
   virtual void on_revoke(const std::vector<int32_t>& partitions) = 0;
 };
@@ -29,6 +30,7 @@ struct ConsumerSettings {
   std::string group;
   std::string topic;
   bool start_from_latest = false;
+  bool skip_expired = false;  // an offset no longer kept resets to the earliest kept
 };
 
 class Consumer {
@@ -45,6 +47,11 @@ class Consumer {
 
   // Commits the next offsets to read, synchronously.
   void commit(const std::map<int32_t, int64_t>& next_offsets);
+
+  // Moves the read positions (messages already fetched for them are dropped).
+  void seek(const std::map<int32_t, int64_t>& offsets);
+
+  const std::vector<int32_t>& assigned() const { return assigned_; }
 
   // Sum over assigned partitions of (cached high watermark - position).
   int64_t lag() const;

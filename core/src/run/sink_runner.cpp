@@ -40,10 +40,10 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       batch_max_rows_(static_cast<size_t>(value_or<int64_t>(step.values, "batch_max_rows", 10000))),
       batch_max_wait_(value_or<Milliseconds>(step.values, "batch_max_wait", Milliseconds(100))) {
   ConsumerSettings settings;
-  settings.group = value_or<std::string>(step.values, "group",
-                                         "sluice." + pipeline.name + "." + step.name);
+  settings.group = consumer_group(pipeline, step);
   settings.topic = step.topic;
   settings.start_from_latest = value_or<std::string>(step.values, "start_from", "earliest") == "latest";
+  settings.skip_expired = value_or<std::string>(step.values, "on_expired", "error") == "skip";
   consumer_ = std::make_unique<Consumer>(pipeline.kafka, bootstrap, settings, *this);
   pending_.reserve(batch_max_rows_);
   views_.reserve(batch_max_rows_);
@@ -60,8 +60,9 @@ void SinkRunner::drain_to(std::map<int32_t, int64_t> targets) {
   drain_targets_ = std::move(targets);
 }
 
-std::map<int32_t, int64_t> SinkRunner::on_assign(const std::map<int32_t, int64_t>& committed) {
-  std::map<int32_t, int64_t> start = sink_->on_assign(topic_, committed);
+std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& partitions,
+                                                 const std::map<int32_t, int64_t>& committed) {
+  std::map<int32_t, int64_t> start = sink_->on_assign(topic_, partitions, committed);
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
   return start;
 }
@@ -120,6 +121,10 @@ void SinkRunner::process_pending() {
       if (attempt > 0) spdlog::info("{}: write succeeded again after {} retries", name_, attempt);
       break;
     } catch (const Error& e) {
+      if (e.error_class() == ErrorClass::fenced) {
+        recover_from_fencing(e.what());
+        return;
+      }
       if (!e.retriable()) throw;
       if (attempt == 0) spdlog::warn("{}: write failed, retrying with backoff: {}", name_, e.what());
       // Stopping with the batch unwritten is safe: its offsets are not committed.
@@ -130,6 +135,17 @@ void SinkRunner::process_pending() {
   for (const auto& [partition, offset] : next) next_offset_[partition] = offset;
   written_.fetch_add(pending_.size(), std::memory_order_relaxed);
   pending_.clear();
+}
+
+void SinkRunner::recover_from_fencing(const std::string& why) {
+  // Another instance wrote past us: our batch was rolled back and must not be
+  // retried. Continue from what the sink has stored.
+  spdlog::warn("{}: fenced, batch of {} rolled back; re-reading stored offsets and seeking: {}", name_,
+               pending_.size(), why);
+  pending_.clear();
+  std::map<int32_t, int64_t> start = sink_->on_assign(topic_, consumer_->assigned(), {});
+  for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
+  consumer_->seek(start);
 }
 
 void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {

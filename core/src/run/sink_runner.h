@@ -34,7 +34,8 @@ class SinkRunner : public RebalanceListener {
   // (the high watermarks after the pipeline's finite sources finished).
   void drain_to(std::map<int32_t, int64_t> targets);
 
-  std::map<int32_t, int64_t> on_assign(const std::map<int32_t, int64_t>& committed) override;
+  std::map<int32_t, int64_t> on_assign(const std::vector<int32_t>& partitions,
+                                       const std::map<int32_t, int64_t>& committed) override;
   void on_revoke(const std::vector<int32_t>& partitions) override;
 
   const std::string& name() const { return name_; }
@@ -46,6 +47,7 @@ class SinkRunner : public RebalanceListener {
   void fill_batch();
   void process_pending();
   void commit_with_retry(const std::map<int32_t, int64_t>& next);
+  void recover_from_fencing(const std::string& why);
   bool finished();
 
   std::string name_, topic_;

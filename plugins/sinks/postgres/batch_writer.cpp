@@ -1,0 +1,230 @@
+#include "batch_writer.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "identifiers.h"
+#include "pg_handles.h"
+#include "row_encoder.h"
+#include "sluice/error.h"
+
+namespace pgsink {
+
+namespace {
+
+bool is_row_error(const std::string& state) {
+  // Data exceptions and integrity violations belong to one row; anything
+  // else (connection, resources, permissions) concerns the whole batch.
+  return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
+}
+
+[[noreturn]] void fail(PGconn* conn, const PGresult* r, const std::string& what) {
+  std::string state = sqlstate(r);
+  bool retriable = PQstatus(conn) != CONNECTION_OK || state.empty() || state.rfind("08", 0) == 0 ||
+                   state.rfind("40", 0) == 0 || state.rfind("53", 0) == 0 || state.rfind("57", 0) == 0;
+  throw sluice::Error(retriable ? sluice::ErrorClass::retriable : sluice::ErrorClass::fatal,
+                      what + ": " + pg_message(r, conn));
+}
+
+long copy_line(const PGresult* r) {
+  const char* ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+  if (!ctx) return 0;
+  const char* at = std::strstr(ctx, ", line ");
+  return at ? std::strtol(at + 7, nullptr, 10) : 0;
+}
+
+void append_hex_bytea(std::string& out, const char* data, size_t len) {
+  static const char* digits = "0123456789abcdef";
+  out += "\\\\x";
+  for (size_t i = 0; i < len; ++i) {
+    auto c = static_cast<unsigned char>(data[i]);
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+}
+
+}  // namespace
+
+BatchWriter::BatchWriter(const TableSchema& schema, WriteSettings settings)
+    : schema_(schema), settings_(std::move(settings)) {
+  std::string cols, updates, keys;
+  for (const auto& c : schema_.columns) {
+    cols += (cols.empty() ? "" : ", ") + quote_ident(c.name);
+    bool is_key = false;
+    for (const auto& k : settings_.key_columns) is_key |= k == c.name;
+    if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c.name) + " = EXCLUDED." + quote_ident(c.name);
+  }
+  for (const auto& k : settings_.key_columns) keys += (keys.empty() ? "" : ", ") + quote_ident(k);
+  copy_target_sql_ = "COPY " + schema_.table + " (" + cols + ") FROM STDIN";
+  copy_stage_sql_ = "COPY pg_temp.sluice_stage (" + cols + ") FROM STDIN";
+  // Within one batch the last record of a key wins: rows are staged in
+  // order, and a fresh heap keeps insertion order in ctid.
+  merge_sql_ = "INSERT INTO " + schema_.table + " (" + cols + ") SELECT DISTINCT ON (" + keys + ") " + cols +
+               " FROM pg_temp.sluice_stage ORDER BY " + keys + ", ctid DESC ON CONFLICT (" + keys + ") DO " +
+               (updates.empty() ? "NOTHING" : "UPDATE SET " + updates);
+}
+
+void BatchWriter::exec(PGconn* conn, const std::string& sql) {
+  PgResult r(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+    fail(conn, r.get(), sql.substr(0, sql.find(' ', 20)));
+}
+
+void BatchWriter::ensure_rejects_table(PGconn* conn) const {
+  std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(7366, 2); CREATE TABLE IF NOT EXISTS " +
+                    settings_.rejects_table +
+                    " (id bigserial PRIMARY KEY, consumer_group text NOT NULL, topic text NOT NULL, "
+                    "partition integer NOT NULL, \"offset\" bigint NOT NULL, key bytea, raw_value bytea NOT NULL, "
+                    "reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now()); COMMIT";
+  PgResult r(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    PgResult rollback(PQexec(conn, "ROLLBACK"));
+    fail(conn, r.get(), "creating rejects table " + settings_.rejects_table);
+  }
+}
+
+BatchWriter::CopyResult BatchWriter::copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b,
+                                               size_t from, size_t to) {
+  PgResult start(PQexec(conn, copy_sql.c_str()));
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY");
+  size_t begin = from == 0 ? 0 : b.row_end[from - 1];
+  size_t end = to == 0 ? 0 : b.row_end[to - 1];
+  const size_t chunk = 1 << 20;
+  for (size_t at = begin; at < end; at += chunk) {
+    int len = static_cast<int>(std::min(chunk, end - at));
+    if (PQputCopyData(conn, b.rows.data() + at, len) != 1) fail(conn, nullptr, "sending COPY data");
+  }
+  if (PQputCopyEnd(conn, nullptr) != 1) fail(conn, nullptr, "ending COPY");
+  CopyResult result;
+  PgResult r(PQgetResult(conn));
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    if (!is_row_error(sqlstate(r.get()))) fail(conn, r.get(), "COPY");
+    result.ok = false;
+    result.message = pg_row_message(r.get());
+    result.line = copy_line(r.get());
+  }
+  while (PgResult more{PQgetResult(conn)}) {}
+  return result;
+}
+
+// Rows [from, to) under a savepoint. A refused row is found by the line
+// PostgreSQL names (or by halving when it names none), rejected, and the
+// rows around it written again.
+void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t to, int depth) {
+  while (from < to) {
+    exec(conn, "SAVEPOINT sluice_rows");
+    CopyResult r = copy_rows(conn, copy_target_sql_, b, from, to);
+    if (r.ok) {
+      exec(conn, "RELEASE SAVEPOINT sluice_rows");
+      return;
+    }
+    exec(conn, "ROLLBACK TO SAVEPOINT sluice_rows");
+    if (to - from == 1) {
+      b.rejects.push_back({b.row_message[from], r.message});
+      return;
+    }
+    if (r.line >= 1 && static_cast<size_t>(r.line) <= to - from) {
+      size_t bad = from + static_cast<size_t>(r.line) - 1;
+      if (bad > from) insert_rows(conn, b, from, bad, depth + 1);
+      b.rejects.push_back({b.row_message[bad], r.message});
+      from = bad + 1;
+      continue;
+    }
+    size_t mid = from + (to - from) / 2;
+    insert_rows(conn, b, from, mid, depth + 1);
+    from = mid;
+  }
+}
+
+void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
+  exec(conn, "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (LIKE " + schema_.table +
+                 " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+  exec(conn, "SAVEPOINT sluice_merge");
+  CopyResult r = copy_rows(conn, copy_stage_sql_, b, 0, b.row_end.size());
+  if (r.ok) {
+    PgResult merged(PQexec(conn, merge_sql_.c_str()));
+    if (PQresultStatus(merged.get()) == PGRES_COMMAND_OK) {
+      exec(conn, "RELEASE SAVEPOINT sluice_merge");
+      exec(conn, "TRUNCATE pg_temp.sluice_stage");
+      return;
+    }
+    if (!is_row_error(sqlstate(merged.get()))) fail(conn, merged.get(), "merging staged rows");
+  }
+  // Some row is refused: merge one row at a time to find it (slow, rare).
+  exec(conn, "ROLLBACK TO SAVEPOINT sluice_merge");
+  for (size_t i = 0; i < b.row_end.size(); ++i) {
+    exec(conn, "SAVEPOINT sluice_row");
+    CopyResult one = copy_rows(conn, copy_stage_sql_, b, i, i + 1);
+    std::string message = one.message;
+    if (one.ok) {
+      PgResult merged(PQexec(conn, merge_sql_.c_str()));
+      if (PQresultStatus(merged.get()) != PGRES_COMMAND_OK) {
+        if (!is_row_error(sqlstate(merged.get()))) fail(conn, merged.get(), "merging a staged row");
+        message = pg_row_message(merged.get());
+      }
+    }
+    if (message.empty()) {
+      exec(conn, "RELEASE SAVEPOINT sluice_row");
+      exec(conn, "TRUNCATE pg_temp.sluice_stage");
+    } else {
+      exec(conn, "ROLLBACK TO SAVEPOINT sluice_row");
+      b.rejects.push_back({b.row_message[i], message});
+    }
+  }
+}
+
+void BatchWriter::write_rows(PGconn* conn, EncodedBatch& b) {
+  if (b.row_end.empty()) return;
+  if (settings_.upsert) return upsert_rows(conn, b);
+  // The common case needs no savepoint: one COPY of the whole batch.
+  CopyResult r = copy_rows(conn, copy_target_sql_, b, 0, b.row_end.size());
+  if (r.ok) return;
+  // The failed COPY aborted the transaction: start again, isolating rows.
+  exec(conn, "ROLLBACK");
+  exec(conn, "BEGIN");
+  insert_rows(conn, b, 0, b.row_end.size(), 0);
+}
+
+void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<const sluice::Message> messages) {
+  if (b.rejects.empty()) return;
+  std::string data, group, topic;
+  append_copy_text(group, settings_.group);
+  for (const auto& reject : b.rejects) {
+    const sluice::Message& m = messages[reject.message];
+    topic.clear();
+    append_copy_text(topic, m.topic);
+    data += group + '\t' + topic + '\t' + std::to_string(m.partition) + '\t' + std::to_string(m.offset) + '\t';
+    if (m.has_key) append_hex_bytea(data, m.key.data(), m.key.size());
+    else data += "\\N";
+    data += '\t';
+    append_hex_bytea(data, m.value.data(), m.value.size());
+    data += '\t';
+    append_copy_text(data, reject.reason);
+    data += '\n';
+  }
+  std::string sql = "COPY " + settings_.rejects_table +
+                    " (consumer_group, topic, partition, \"offset\", key, raw_value, reason) FROM STDIN";
+  PgResult start(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY of rejects");
+  if (PQputCopyData(conn, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn, nullptr) != 1)
+    fail(conn, nullptr, "sending rejects");
+  PgResult r(PQgetResult(conn));
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail(conn, r.get(), "writing rejects");
+  while (PgResult more{PQgetResult(conn)}) {}
+}
+
+BatchWriter::Outcome BatchWriter::write(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
+                                        OffsetStore& offsets, const std::map<int32_t, int64_t>& next) {
+  exec(conn, "BEGIN");
+  write_rows(conn, batch);
+  write_rejects(conn, batch, messages);
+  if (!offsets.advance(conn, next)) {
+    exec(conn, "ROLLBACK");
+    return Outcome::fenced;
+  }
+  exec(conn, "COMMIT");
+  offsets.committed(next);
+  return Outcome::committed;
+}
+
+}  // namespace pgsink

@@ -1,0 +1,75 @@
+// Writes one batch in ONE transaction: its rows by COPY (a row PostgreSQL
+// refuses is isolated and rejected with PostgreSQL's message, the rest still
+// land), its rejects, and the compare-and-set of its offsets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <libpq-fe.h>
+
+#include "offset_store.h"
+#include "sluice/message.h"
+#include "table_schema.h"
+
+namespace pgsink {
+
+struct EncodedBatch {
+  std::string rows;                 // COPY text, one line per row
+  std::vector<size_t> row_end;      // row i is rows[row_end[i-1] .. row_end[i])
+  std::vector<size_t> row_message;  // row i came from message row_message[i]
+  struct Reject {
+    size_t message;
+    std::string reason;
+  };
+  std::vector<Reject> rejects;
+
+  void clear() {
+    rows.clear();
+    row_end.clear();
+    row_message.clear();
+    rejects.clear();
+  }
+};
+
+struct WriteSettings {
+  std::string rejects_table;  // quoted
+  std::string group;
+  bool upsert = false;
+  std::vector<std::string> key_columns;
+};
+
+class BatchWriter {
+ public:
+  BatchWriter(const TableSchema& schema, WriteSettings settings);
+
+  void ensure_rejects_table(PGconn* conn) const;
+
+  enum class Outcome { committed, fenced };
+  // Throws sluice::Error (retriable for connection trouble) on failure; the
+  // transaction is then rolled back by the server.
+  Outcome write(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
+                OffsetStore& offsets, const std::map<int32_t, int64_t>& next);
+
+ private:
+  struct CopyResult {
+    bool ok = true;
+    std::string message;  // PostgreSQL's, when a row was refused
+    long line = 0;        // 1-based line of COPY data it refused, 0: unknown
+  };
+  CopyResult copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b, size_t from, size_t to);
+  void write_rows(PGconn* conn, EncodedBatch& batch);
+  void insert_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to, int depth);
+  void upsert_rows(PGconn* conn, EncodedBatch& batch);
+  void write_rejects(PGconn* conn, const EncodedBatch& batch, std::span<const sluice::Message> messages);
+  void exec(PGconn* conn, const std::string& sql);
+
+  TableSchema schema_;
+  WriteSettings settings_;
+  std::string copy_target_sql_, copy_stage_sql_, merge_sql_;
+};
+
+}  // namespace pgsink

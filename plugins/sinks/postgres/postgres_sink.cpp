@@ -1,0 +1,166 @@
+// Sink `postgres`: rows into a PostgreSQL table by COPY, exactly once. Each
+// batch's rows, rejects and Kafka offsets commit in one transaction; the
+// offsets advance by compare-and-set, so a fenced instance cannot commit.
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "batch_writer.h"
+#include "identifiers.h"
+#include "offset_store.h"
+#include "pg_handles.h"
+#include "row_encoder.h"
+#include "sluice/error.h"
+#include "sluice/plugin_info.h"
+#include "table_schema.h"
+
+namespace {
+
+using sluice::Error;
+using sluice::ErrorClass;
+using namespace pgsink;
+
+struct PgSinkConfig {
+  std::string conninfo, table, mode, rejects_table, offsets_table;
+  sluice::StringMap columns;
+  std::vector<std::string> key_columns;
+  sluice::Milliseconds connect_retry_for{120000};
+};
+
+std::chrono::milliseconds backoff(int attempt) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  int64_t cap = std::min<int64_t>(10'000, 100LL << std::min(attempt, 7));
+  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
+}
+
+class PostgresSink : public sluice::Sink {
+ public:
+  PostgresSink(const PgSinkConfig& config, const sluice::PluginContext& ctx)
+      : config_(config), offsets_(config.offsets_table, ctx.group, ctx.topic) {
+    if (config_.mode == "upsert" && config_.key_columns.empty())
+      throw Error(ErrorClass::config, "postgres sink: mode = \"upsert\" needs key_columns");
+    PGconn* conn = connection();
+    schema_ = read_table_schema(conn, config_.table, config_.columns);
+    for (const auto& k : config_.key_columns) {
+      bool mapped = false;
+      for (const auto& c : schema_.columns) mapped |= c.name == k;
+      if (!mapped) throw Error(ErrorClass::config, "key_columns: `" + k + "` is not a mapped column of " + schema_.table);
+    }
+    encoder_ = std::make_unique<RowEncoder>(schema_.columns);
+    writer_ = std::make_unique<BatchWriter>(
+        schema_, WriteSettings{quote_qualified(config_.rejects_table), ctx.group, config_.mode == "upsert",
+                               config_.key_columns});
+    offsets_.ensure_table(conn);
+    writer_->ensure_rejects_table(conn);
+  }
+
+  std::map<int32_t, int64_t> on_assign(const std::string&, const std::vector<int32_t>& partitions,
+                                       const std::map<int32_t, int64_t>&) override {
+    // Where to start is PostgreSQL's to say, never Kafka's.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return offsets_.load(connection(), partitions);
+      } catch (const Error& e) {
+        if (!e.retriable() || attempt >= 30) throw;
+        drop_connection();
+        std::this_thread::sleep_for(backoff(attempt));
+      }
+    }
+  }
+
+  void on_revoke(const std::string&, const std::vector<int32_t>& partitions) override { offsets_.forget(partitions); }
+
+  void write(std::span<const sluice::Message> batch) override {
+    encode(batch);
+    if (next_.empty()) return;  // everything was already stored
+    PGconn* conn = connection();
+    try {
+      if (writer_->write(conn, encoded_, batch, offsets_, next_) == BatchWriter::Outcome::fenced)
+        throw Error(ErrorClass::fenced, "the stored offsets of " + describe(next_) +
+                                            " are not what this instance expected (another instance wrote "
+                                            "them, or an earlier commit's outcome was not received)");
+    } catch (const Error& e) {
+      if (e.error_class() == ErrorClass::retriable) drop_connection();
+      else if (PQstatus(conn) == CONNECTION_OK) PgResult(PQexec(conn, "ROLLBACK"));
+      throw;
+    }
+  }
+
+ private:
+  PGconn* connection() {
+    if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return conn_.get();
+    conn_.reset(PQconnectdb(config_.conninfo.c_str()));
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      std::string message = pg_message(nullptr, conn_.get());
+      conn_.reset();
+      // The message names host and cause, never the password.
+      throw Error(ErrorClass::retriable, "connecting to PostgreSQL: " + message);
+    }
+    PgResult(PQexec(conn_.get(), "SET application_name = 'sluice'"));
+    return conn_.get();
+  }
+
+  void drop_connection() { conn_.reset(); }
+
+  // Decodes every message once, straight into COPY text; records that are
+  // already stored (offset below what we expect) are skipped.
+  void encode(std::span<const sluice::Message> batch) {
+    encoded_.clear();
+    next_.clear();
+    const auto& expected = offsets_.expected();
+    std::string reason;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const sluice::Message& m = batch[i];
+      auto it = expected.find(m.partition);
+      if (it == expected.end())
+        throw Error(ErrorClass::fenced, "a record of " + std::string(m.topic) + "/" + std::to_string(m.partition) +
+                                            " arrived but the partition is not assigned here");
+      int64_t want = next_.count(m.partition) ? next_[m.partition] : it->second.value_or(-1);
+      if (want >= 0 && m.offset < want) continue;
+      if (encoder_->encode(m.value, encoded_.rows, reason)) {
+        encoded_.row_end.push_back(encoded_.rows.size());
+        encoded_.row_message.push_back(i);
+      } else {
+        encoded_.rejects.push_back({i, reason});
+      }
+      next_[m.partition] = m.offset + 1;
+    }
+  }
+
+  static std::string describe(const std::map<int32_t, int64_t>& next) {
+    std::string out;
+    for (const auto& [p, o] : next) out += (out.empty() ? "partition " : ", ") + std::to_string(p) + "->" + std::to_string(o);
+    return out;
+  }
+
+  PgSinkConfig config_;
+  PgConn conn_;
+  TableSchema schema_;
+  OffsetStore offsets_;
+  std::unique_ptr<RowEncoder> encoder_;
+  std::unique_ptr<BatchWriter> writer_;
+  EncodedBatch encoded_;
+  std::map<int32_t, int64_t> next_;
+};
+
+}  // namespace
+
+sluice::PluginInfo sluice_builtin_postgres() {
+  static const auto options = sluice::Options<PgSinkConfig>()
+    .string("conninfo", &PgSinkConfig::conninfo,
+            "libpq conninfo or postgres:// URI (sslmode, sslrootcert, sslcert, sslkey...)").required().secret()
+    .string("table", &PgSinkConfig::table, "target table, schema-qualified if needed").required()
+    .string_map("columns", &PgSinkConfig::columns,
+                "column = record field path (dots for nesting); default: every column without a default, "
+                "from the same-named field")
+    .string("mode", &PgSinkConfig::mode, "insert, or upsert on key_columns").def("insert")
+      .choices({"insert", "upsert"})
+    .string_list("key_columns", &PgSinkConfig::key_columns, "conflict key of upsert mode")
+    .string("rejects_table", &PgSinkConfig::rejects_table, "dead-letter table, created if missing")
+      .def("sluice_rejects")
+    .string("offsets_table", &PgSinkConfig::offsets_table, "Kafka offsets table, created if missing")
+      .def("sluice_offsets");
+  return sluice::sink_plugin<PostgresSink>(
+      "postgres", "writes rows into a PostgreSQL table by COPY, exactly once (rows, rejects and offsets in one "
+                  "transaction)", options);
+}

@@ -1,0 +1,36 @@
+// The target table as the catalog describes it, and the mapping of its
+// columns to record fields.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <libpq-fe.h>
+
+namespace pgsink {
+
+enum class ColumnKind { int16, int32, int64, float32, float64, numeric, boolean, text, json, timestamp, date, other };
+
+struct Column {
+  std::string name;
+  std::string type;        // as format_type() prints it
+  ColumnKind kind = ColumnKind::other;
+  bool has_default = false;
+  std::string field_path;  // record field, dot-separated for nesting
+};
+
+struct TableSchema {
+  std::string table;       // quoted, schema-qualified when given so
+  std::vector<Column> columns;  // the mapped columns, in COPY order
+};
+
+// Reads the table's columns and maps them: `mapping` is column -> field path;
+// empty means every column without a default, from the same-named top-level
+// field. Throws sluice::Error(config) for a missing table or column.
+TableSchema read_table_schema(PGconn* conn, const std::string& table,
+                              const std::map<std::string, std::string>& mapping);
+
+ColumnKind column_kind(const std::string& type_name);
+
+}  // namespace pgsink
