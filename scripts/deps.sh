@@ -7,7 +7,7 @@ packages=(
   librdkafka-dev libpq-dev liblua5.4-dev libtomlplusplus-dev libspdlog-dev
   libsimdjson-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libpcre2-dev
   postgresql postgresql-client
-  python3 python3-kafka kcat procps
+  python3 python3-kafka kcat procps openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -24,7 +24,7 @@ def as_postgres(args, **kw):
 
 
 class Postgres:
-    def __init__(self, extra_conf=""):
+    def __init__(self, extra_conf="", before_start=None):
         self.dir = tempfile.mkdtemp(prefix="sluice-pg-")
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")
@@ -36,6 +36,8 @@ class Postgres:
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
             f.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.dir}'\n"
                     "fsync = off\nfull_page_writes = off\nmax_connections = 50\n" + extra_conf)
+        if before_start:
+            before_start(self.data)
         self.start()
         self.dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
 
@@ -47,7 +49,8 @@ class Postgres:
 
     def sql(self, query):
         """Runs SQL with psql; returns the output rows as lists of strings."""
-        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-d", self.dsn,
+        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-d",
+                              self.dsn + " sslmode=prefer",
                               "-c", query], check=True, capture_output=True, text=True).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 

@@ -69,7 +69,14 @@ std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& par
 
 void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
   // Finish the batch in hand while its partitions are still ours.
-  process_pending();
+  revoking_ = true;
+  try {
+    process_pending();
+  } catch (...) {
+    revoking_ = false;
+    throw;
+  }
+  revoking_ = false;
   sink_->on_revoke(topic_, partitions);
   for (int32_t p : partitions) next_offset_.erase(p);
 }
@@ -140,9 +147,10 @@ void SinkRunner::process_pending() {
 void SinkRunner::recover_from_fencing(const std::string& why) {
   // Another instance wrote past us: our batch was rolled back and must not be
   // retried. Continue from what the sink has stored.
-  spdlog::warn("{}: fenced, batch of {} rolled back; re-reading stored offsets and seeking: {}", name_,
-               pending_.size(), why);
+  spdlog::warn("{}: fenced, batch of {} rolled back; {}: {}", name_, pending_.size(),
+               revoking_ ? "its partitions are being revoked anyway" : "re-reading stored offsets and seeking", why);
   pending_.clear();
+  if (revoking_) return;
   std::map<int32_t, int64_t> start = sink_->on_assign(topic_, consumer_->assigned(), {});
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
   consumer_->seek(start);

@@ -12,27 +12,11 @@ std::string quote_ident(const std::string& name) {
 }
 
 std::string quote_qualified(const std::string& name) {
-  // Split on the first dot outside double quotes; a name the user quoted
-  // stays as written inside the quotes.
-  std::string parts[2];
-  int part = 0;
-  bool quoted = false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (c == '"') {
-      if (quoted && i + 1 < name.size() && name[i + 1] == '"') {
-        parts[part] += '"';
-        ++i;
-      } else {
-        quoted = !quoted;
-      }
-    } else if (c == '.' && !quoted && part == 0) {
-      part = 1;
-    } else {
-      parts[part] += c;
-    }
-  }
-  return part == 0 ? quote_ident(parts[0]) : quote_ident(parts[0]) + "." + quote_ident(parts[1]);
+  // Taken literally: the part before the first dot is the schema. Quote
+  // characters in the name are part of the name, never SQL.
+  auto dot = name.find('.');
+  if (dot == std::string::npos) return quote_ident(name);
+  return quote_ident(name.substr(0, dot)) + "." + quote_ident(name.substr(dot + 1));
 }
 
 }  // namespace pgsink

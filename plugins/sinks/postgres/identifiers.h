@@ -8,7 +8,7 @@ namespace pgsink {
 // "a""b" for a"b.
 std::string quote_ident(const std::string& name);
 
-// "schema"."table" from `schema.table` or `table` (a dot inside quotes is kept).
+// "schema"."table" from `schema.table`, or "table"; everything else literal.
 std::string quote_qualified(const std::string& name);
 
 }  // namespace pgsink

@@ -9,8 +9,8 @@ TEST(Identifiers, QuotesEveryNameSoInjectionStaysAName) {
   EXPECT_EQ(quote_ident("routes"), "\"routes\"");
   EXPECT_EQ(quote_ident("routes\"; drop table x; --"), "\"routes\"\"; drop table x; --\"");
   EXPECT_EQ(quote_qualified("public.routes"), "\"public\".\"routes\"");
-  EXPECT_EQ(quote_qualified("routes\"; drop table x; --"), "\"routes; drop table x; --\"");
-  EXPECT_EQ(quote_qualified("\"my.schema\".\"a\"\"b\""), "\"my.schema\".\"a\"\"b\"");
+  EXPECT_EQ(quote_qualified("routes\"; drop table x; --"), "\"routes\"\"; drop table x; --\"");
+  EXPECT_EQ(quote_qualified("s.a\"b"), "\"s\".\"a\"\"b\"");
 }
 
 }  // namespace
