@@ -8,10 +8,10 @@ bash scripts/deps.sh
 jobs=$(nproc)
 
 echo "== normal build"
-bash scripts/build.sh build
+bash scripts/build.sh build -DSLUICE_TESTS=ON -DSLUICE_SANITIZE=OFF
 ctest --test-dir build -j"$jobs" --output-on-failure
 
 echo "== sanitizer build (ASan + UBSan)"
-bash scripts/build.sh build-asan -DSLUICE_SANITIZE=ON
+bash scripts/build.sh build-asan -DSLUICE_TESTS=ON -DSLUICE_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure

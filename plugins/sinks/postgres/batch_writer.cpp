@@ -83,17 +83,24 @@ void BatchWriter::ensure_rejects_table(PGconn* conn) const {
   }
 }
 
+void BatchWriter::send(PGconn* conn, const char* data, size_t len) {
+  const size_t chunk = 1 << 20;
+  for (size_t at = 0; at < len; at += chunk)
+    if (PQputCopyData(conn, data + at, static_cast<int>(std::min(chunk, len - at))) != 1)
+      fail(conn, nullptr, "sending COPY data");
+}
+
 BatchWriter::CopyResult BatchWriter::copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b,
                                                size_t from, size_t to) {
   PgResult start(PQexec(conn, copy_sql.c_str()));
   if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY");
   size_t begin = from == 0 ? 0 : b.row_end[from - 1];
   size_t end = to == 0 ? 0 : b.row_end[to - 1];
-  const size_t chunk = 1 << 20;
-  for (size_t at = begin; at < end; at += chunk) {
-    int len = static_cast<int>(std::min(chunk, end - at));
-    if (PQputCopyData(conn, b.rows.data() + at, len) != 1) fail(conn, nullptr, "sending COPY data");
-  }
+  send(conn, b.rows.data() + begin, end - begin);
+  return end_copy(conn);
+}
+
+BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
   if (PQputCopyEnd(conn, nullptr) != 1) fail(conn, nullptr, "ending COPY");
   CopyResult result;
   PgResult r(PQgetResult(conn));
@@ -136,22 +143,24 @@ void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t
   }
 }
 
-void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
-  exec(conn, "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (LIKE " + schema_.table +
-                 " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+// The staged batch (streamed by begin/feed) goes into the target; when
+// PostgreSQL refuses a row, the batch is merged again row by row.
+void BatchWriter::merge_staged(PGconn* conn, EncodedBatch& b) {
   exec(conn, "SAVEPOINT sluice_merge");
-  CopyResult r = copy_rows(conn, copy_stage_sql_, b, 0, b.row_end.size());
-  if (r.ok) {
-    PgResult merged(PQexec(conn, merge_sql_.c_str()));
-    if (PQresultStatus(merged.get()) == PGRES_COMMAND_OK) {
-      exec(conn, "RELEASE SAVEPOINT sluice_merge");
-      exec(conn, "TRUNCATE pg_temp.sluice_stage");
-      return;
-    }
-    if (!is_row_error(sqlstate(merged.get()))) fail(conn, merged.get(), "merging staged rows");
+  PgResult merged(PQexec(conn, merge_sql_.c_str()));
+  if (PQresultStatus(merged.get()) == PGRES_COMMAND_OK) {
+    exec(conn, "RELEASE SAVEPOINT sluice_merge");
+    exec(conn, "TRUNCATE pg_temp.sluice_stage");
+    return;
   }
-  // Some row is refused: merge one row at a time to find it (slow, rare).
+  if (!is_row_error(sqlstate(merged.get()))) fail(conn, merged.get(), "merging staged rows");
   exec(conn, "ROLLBACK TO SAVEPOINT sluice_merge");
+  exec(conn, "TRUNCATE pg_temp.sluice_stage");
+  upsert_rows(conn, b);
+}
+
+// One row at a time, to find the rows PostgreSQL refuses (slow, rare).
+void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
   for (size_t i = 0; i < b.row_end.size(); ++i) {
     exec(conn, "SAVEPOINT sluice_row");
     CopyResult one = copy_rows(conn, copy_stage_sql_, b, i, i + 1);
@@ -173,16 +182,22 @@ void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
   }
 }
 
-void BatchWriter::write_rows(PGconn* conn, EncodedBatch& b) {
-  if (b.row_end.empty()) return;
-  if (settings_.upsert) return upsert_rows(conn, b);
-  // The common case needs no savepoint: one COPY of the whole batch.
-  CopyResult r = copy_rows(conn, copy_target_sql_, b, 0, b.row_end.size());
-  if (r.ok) return;
-  // The failed COPY aborted the transaction: start again, isolating rows.
-  exec(conn, "ROLLBACK");
+void BatchWriter::begin(PGconn* conn) {
   exec(conn, "BEGIN");
-  insert_rows(conn, b, 0, b.row_end.size(), 0);
+  if (settings_.upsert)
+    exec(conn, "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (LIKE " + schema_.table +
+                   " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+  const std::string& sql = settings_.upsert ? copy_stage_sql_ : copy_target_sql_;
+  PgResult start(PQexec(conn, sql.c_str()));
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY");
+  sent_ = 0;
+}
+
+void BatchWriter::feed(PGconn* conn, const EncodedBatch& b) {
+  // Sent in pieces large enough to keep the per-call cost small.
+  if (b.rows.size() - sent_ < (256 << 10)) return;
+  send(conn, b.rows.data() + sent_, b.rows.size() - sent_);
+  sent_ = b.rows.size();
 }
 
 void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<const sluice::Message> messages) {
@@ -213,10 +228,22 @@ void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<c
   while (PgResult more{PQgetResult(conn)}) {}
 }
 
-BatchWriter::Outcome BatchWriter::write(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
+BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
                                         OffsetStore& offsets, const std::map<int32_t, int64_t>& next) {
-  exec(conn, "BEGIN");
-  write_rows(conn, batch);
+  send(conn, batch.rows.data() + sent_, batch.rows.size() - sent_);
+  sent_ = batch.rows.size();
+  CopyResult copied = end_copy(conn);
+  if (!copied.ok) {
+    // The refused row aborted the transaction: start again, isolating rows.
+    exec(conn, "ROLLBACK");
+    exec(conn, "BEGIN");
+    if (settings_.upsert)
+      upsert_rows(conn, batch);
+    else
+      insert_rows(conn, batch, 0, batch.row_end.size(), 0);
+  } else if (settings_.upsert) {
+    merge_staged(conn, batch);
+  }
   write_rejects(conn, batch, messages);
   if (!offsets.advance(conn, next)) {
     exec(conn, "ROLLBACK");

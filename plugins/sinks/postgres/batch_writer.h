@@ -48,11 +48,17 @@ class BatchWriter {
 
   void ensure_rejects_table(PGconn* conn) const;
 
+  // A batch is written in three steps so that PostgreSQL parses rows while
+  // the next ones are still being decoded: begin() opens the transaction and
+  // a COPY, feed() streams the rows encoded so far, finish() ends the COPY
+  // (isolating refused rows if any), writes the rejects, advances the
+  // offsets by CAS and commits. Each throws sluice::Error (retriable for
+  // connection trouble); the server then rolls the transaction back.
   enum class Outcome { committed, fenced };
-  // Throws sluice::Error (retriable for connection trouble) on failure; the
-  // transaction is then rolled back by the server.
-  Outcome write(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
-                OffsetStore& offsets, const std::map<int32_t, int64_t>& next);
+  void begin(PGconn* conn);
+  void feed(PGconn* conn, const EncodedBatch& batch);
+  Outcome finish(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
+                 OffsetStore& offsets, const std::map<int32_t, int64_t>& next);
 
  private:
   struct CopyResult {
@@ -61,15 +67,18 @@ class BatchWriter {
     long line = 0;        // 1-based line of COPY data it refused, 0: unknown
   };
   CopyResult copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b, size_t from, size_t to);
-  void write_rows(PGconn* conn, EncodedBatch& batch);
+  void send(PGconn* conn, const char* data, size_t len);
+  CopyResult end_copy(PGconn* conn);
   void insert_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to, int depth);
   void upsert_rows(PGconn* conn, EncodedBatch& batch);
+  void merge_staged(PGconn* conn, EncodedBatch& batch);
   void write_rejects(PGconn* conn, const EncodedBatch& batch, std::span<const sluice::Message> messages);
   void exec(PGconn* conn, const std::string& sql);
 
   TableSchema schema_;
   WriteSettings settings_;
   std::string copy_target_sql_, copy_stage_sql_, merge_sql_;
+  size_t sent_ = 0;  // bytes of the batch's rows already streamed
 };
 
 }  // namespace pgsink

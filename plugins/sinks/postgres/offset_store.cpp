@@ -35,7 +35,10 @@ void OffsetStore::ensure_table(PGconn* conn) const {
 
 std::map<int32_t, int64_t> OffsetStore::load(PGconn* conn, const std::vector<int32_t>& partitions) {
   std::string list = "{";
-  for (size_t i = 0; i < partitions.size(); ++i) list += (i ? "," : "") + std::to_string(partitions[i]);
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    if (i) list += ',';
+    list += std::to_string(partitions[i]);
+  }
   list += "}";
   std::string sql = "SELECT partition, next_offset FROM " + table_ +
                     " WHERE consumer_group = $1 AND topic = $2 AND partition = ANY($3::integer[])";

@@ -71,11 +71,11 @@ class PostgresSink : public sluice::Sink {
   void on_revoke(const std::string&, const std::vector<int32_t>& partitions) override { offsets_.forget(partitions); }
 
   void write(std::span<const sluice::Message> batch) override {
-    encode(batch);
-    if (next_.empty()) return;  // everything was already stored
     PGconn* conn = connection();
     try {
-      if (writer_->write(conn, encoded_, batch, offsets_, next_) == BatchWriter::Outcome::fenced)
+      writer_->begin(conn);
+      encode(conn, batch);
+      if (writer_->finish(conn, encoded_, batch, offsets_, next_) == BatchWriter::Outcome::fenced)
         throw Error(ErrorClass::fenced, "the stored offsets of " + describe(next_) +
                                             " are not what this instance expected (another instance wrote "
                                             "them, or an earlier commit's outcome was not received)");
@@ -96,6 +96,8 @@ class PostgresSink : public sluice::Sink {
       // The message names host and cause, never the password.
       throw Error(ErrorClass::retriable, "connecting to PostgreSQL: " + message);
     }
+    // Server notices ("relation already exists, skipping") are not for the user's terminal.
+    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
     PgResult(PQexec(conn_.get(), "SET application_name = 'sluice'"));
     return conn_.get();
   }
@@ -104,7 +106,7 @@ class PostgresSink : public sluice::Sink {
 
   // Decodes every message once, straight into COPY text; records that are
   // already stored (offset below what we expect) are skipped.
-  void encode(std::span<const sluice::Message> batch) {
+  void encode(PGconn* conn, std::span<const sluice::Message> batch) {
     encoded_.clear();
     next_.clear();
     const auto& expected = offsets_.expected();
@@ -120,6 +122,7 @@ class PostgresSink : public sluice::Sink {
       if (encoder_->encode(m.value, encoded_.rows, reason)) {
         encoded_.row_end.push_back(encoded_.rows.size());
         encoded_.row_message.push_back(i);
+        writer_->feed(conn, encoded_);
       } else {
         encoded_.rejects.push_back({i, reason});
       }
