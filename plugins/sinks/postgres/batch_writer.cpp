@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "identifiers.h"
+#include "pg_errors.h"
 #include "pg_handles.h"
 #include "row_encoder.h"
 #include "sluice/error.h"
@@ -11,20 +12,6 @@
 namespace pgsink {
 
 namespace {
-
-bool is_row_error(const std::string& state) {
-  // Data exceptions and integrity violations belong to one row; anything
-  // else (connection, resources, permissions) concerns the whole batch.
-  return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
-}
-
-[[noreturn]] void fail(PGconn* conn, const PGresult* r, const std::string& what) {
-  std::string state = sqlstate(r);
-  bool retriable = PQstatus(conn) != CONNECTION_OK || state.empty() || state.rfind("08", 0) == 0 ||
-                   state.rfind("40", 0) == 0 || state.rfind("53", 0) == 0 || state.rfind("57", 0) == 0;
-  throw sluice::Error(retriable ? sluice::ErrorClass::retriable : sluice::ErrorClass::fatal,
-                      what + ": " + pg_message(r, conn));
-}
 
 long copy_line(const PGresult* r) {
   const char* ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
@@ -67,33 +54,27 @@ BatchWriter::BatchWriter(const TableSchema& schema, WriteSettings settings)
 void BatchWriter::exec(PGconn* conn, const std::string& sql) {
   PgResult r(PQexec(conn, sql.c_str()));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && PQresultStatus(r.get()) != PGRES_TUPLES_OK)
-    fail(conn, r.get(), sql.substr(0, sql.find(' ', 20)));
+    raise_pg_error(conn, r.get(), sql.substr(0, sql.find(' ', 20)));
 }
 
 void BatchWriter::ensure_rejects_table(PGconn* conn) const {
-  std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(7366, 2); CREATE TABLE IF NOT EXISTS " +
-                    settings_.rejects_table +
-                    " (id bigserial PRIMARY KEY, consumer_group text NOT NULL, topic text NOT NULL, "
-                    "partition integer NOT NULL, \"offset\" bigint NOT NULL, key bytea, raw_value bytea NOT NULL, "
-                    "reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now()); COMMIT";
-  PgResult r(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-    PgResult rollback(PQexec(conn, "ROLLBACK"));
-    fail(conn, r.get(), "creating rejects table " + settings_.rejects_table);
-  }
+  create_table_if_missing(conn, 2, settings_.rejects_table,
+                          "id bigserial PRIMARY KEY, consumer_group text NOT NULL, topic text NOT NULL, "
+                          "partition integer NOT NULL, \"offset\" bigint NOT NULL, key bytea, raw_value bytea NOT NULL, "
+                          "reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now()");
 }
 
 void BatchWriter::send(PGconn* conn, const char* data, size_t len) {
   const size_t chunk = 1 << 20;
   for (size_t at = 0; at < len; at += chunk)
     if (PQputCopyData(conn, data + at, static_cast<int>(std::min(chunk, len - at))) != 1)
-      fail(conn, nullptr, "sending COPY data");
+      raise_pg_error(conn, nullptr, "sending COPY data");
 }
 
 BatchWriter::CopyResult BatchWriter::copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b,
                                                size_t from, size_t to) {
   PgResult start(PQexec(conn, copy_sql.c_str()));
-  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY");
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY");
   size_t begin = from == 0 ? 0 : b.row_end[from - 1];
   size_t end = to == 0 ? 0 : b.row_end[to - 1];
   send(conn, b.rows.data() + begin, end - begin);
@@ -101,11 +82,11 @@ BatchWriter::CopyResult BatchWriter::copy_rows(PGconn* conn, const std::string& 
 }
 
 BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
-  if (PQputCopyEnd(conn, nullptr) != 1) fail(conn, nullptr, "ending COPY");
+  if (PQputCopyEnd(conn, nullptr) != 1) raise_pg_error(conn, nullptr, "ending COPY");
   CopyResult result;
   PgResult r(PQgetResult(conn));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-    if (!is_row_error(sqlstate(r.get()))) fail(conn, r.get(), "COPY");
+    if (!is_row_error(sqlstate(r.get()))) raise_pg_error(conn, r.get(), "COPY");
     result.ok = false;
     result.message = pg_row_message(r.get());
     result.line = copy_line(r.get());
@@ -153,7 +134,7 @@ void BatchWriter::merge_staged(PGconn* conn, EncodedBatch& b) {
     exec(conn, "TRUNCATE pg_temp.sluice_stage");
     return;
   }
-  if (!is_row_error(sqlstate(merged.get()))) fail(conn, merged.get(), "merging staged rows");
+  if (!is_row_error(sqlstate(merged.get()))) raise_pg_error(conn, merged.get(), "merging staged rows");
   exec(conn, "ROLLBACK TO SAVEPOINT sluice_merge");
   exec(conn, "TRUNCATE pg_temp.sluice_stage");
   upsert_rows(conn, b);
@@ -168,7 +149,7 @@ void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
     if (one.ok) {
       PgResult merged(PQexec(conn, merge_sql_.c_str()));
       if (PQresultStatus(merged.get()) != PGRES_COMMAND_OK) {
-        if (!is_row_error(sqlstate(merged.get()))) fail(conn, merged.get(), "merging a staged row");
+        if (!is_row_error(sqlstate(merged.get()))) raise_pg_error(conn, merged.get(), "merging a staged row");
         message = pg_row_message(merged.get());
       }
     }
@@ -189,7 +170,7 @@ void BatchWriter::begin(PGconn* conn) {
                    " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
   const std::string& sql = settings_.upsert ? copy_stage_sql_ : copy_target_sql_;
   PgResult start(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY");
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY");
   sent_ = 0;
 }
 
@@ -220,11 +201,11 @@ void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<c
   std::string sql = "COPY " + settings_.rejects_table +
                     " (consumer_group, topic, partition, \"offset\", key, raw_value, reason) FROM STDIN";
   PgResult start(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(conn, start.get(), "starting COPY of rejects");
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY of rejects");
   if (PQputCopyData(conn, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn, nullptr) != 1)
-    fail(conn, nullptr, "sending rejects");
+    raise_pg_error(conn, nullptr, "sending rejects");
   PgResult r(PQgetResult(conn));
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail(conn, r.get(), "writing rejects");
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) raise_pg_error(conn, r.get(), "writing rejects");
   while (PgResult more{PQgetResult(conn)}) {}
 }
 

@@ -1,36 +1,21 @@
 #include "offset_store.h"
 
 #include "identifiers.h"
+#include "pg_errors.h"
 #include "pg_handles.h"
 #include "sluice/error.h"
 
 namespace pgsink {
 
-namespace {
-[[noreturn]] void fail(PGconn* conn, const PGresult* r, const std::string& what) {
-  std::string state = sqlstate(r);
-  bool retriable = PQstatus(conn) != CONNECTION_OK || state.rfind("08", 0) == 0 ||
-                   state.rfind("40", 0) == 0 || state.rfind("57", 0) == 0;
-  throw sluice::Error(retriable ? sluice::ErrorClass::retriable : sluice::ErrorClass::fatal,
-                      what + ": " + pg_message(r, conn));
-}
-}  // namespace
 
 OffsetStore::OffsetStore(std::string table, std::string group, std::string topic)
     : table_(quote_qualified(table)), group_(std::move(group)), topic_(std::move(topic)) {}
 
 void OffsetStore::ensure_table(PGconn* conn) const {
-  // The advisory lock serialises concurrent first starts, which would
-  // otherwise race on the catalog.
-  std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(7366, 1); CREATE TABLE IF NOT EXISTS " + table_ +
-                    " (consumer_group text NOT NULL, topic text NOT NULL, partition integer NOT NULL, "
-                    "next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), "
-                    "PRIMARY KEY (consumer_group, topic, partition)); COMMIT";
-  PgResult r(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-    PgResult rollback(PQexec(conn, "ROLLBACK"));
-    fail(conn, r.get(), "creating offsets table " + table_);
-  }
+  create_table_if_missing(conn, 1, table_,
+                          "consumer_group text NOT NULL, topic text NOT NULL, partition integer NOT NULL, "
+                          "next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), "
+                          "PRIMARY KEY (consumer_group, topic, partition)");
 }
 
 std::map<int32_t, int64_t> OffsetStore::load(PGconn* conn, const std::vector<int32_t>& partitions) {
@@ -44,7 +29,7 @@ std::map<int32_t, int64_t> OffsetStore::load(PGconn* conn, const std::vector<int
                     " WHERE consumer_group = $1 AND topic = $2 AND partition = ANY($3::integer[])";
   const char* params[] = {group_.c_str(), topic_.c_str(), list.c_str()};
   PgResult r(PQexecParams(conn, sql.c_str(), 3, nullptr, params, nullptr, nullptr, 0));
-  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail(conn, r.get(), "reading offsets from " + table_);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) raise_pg_error(conn, r.get(), "reading offsets from " + table_);
   std::map<int32_t, int64_t> stored;
   for (int i = 0; i < PQntuples(r.get()); ++i)
     stored[std::stoi(PQgetvalue(r.get(), i, 0))] = std::stoll(PQgetvalue(r.get(), i, 1));
@@ -75,7 +60,7 @@ bool OffsetStore::advance(PGconn* conn, const std::map<int32_t, int64_t>& next) 
       const char* params[] = {group_.c_str(), topic_.c_str(), p.c_str(), n.c_str()};
       r.reset(PQexecParams(conn, sql.c_str(), 4, nullptr, params, nullptr, nullptr, 0));
     }
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail(conn, r.get(), "advancing offsets in " + table_);
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) raise_pg_error(conn, r.get(), "advancing offsets in " + table_);
     if (std::string(PQcmdTuples(r.get())) != "1") return false;
   }
   return true;
