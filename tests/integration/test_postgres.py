@@ -91,7 +91,7 @@ class ExactlyOnce(PostgresTest):
 
     def test_sigkill_at_random_moments_loses_and_duplicates_nothing(self):
         n = 300000
-        path = self.pipeline(n, batch=500)  # many small transactions: kills land mid-stream
+        path = self.pipeline(n, batch=100)  # many small transactions: kills land mid-stream
         rng = random.Random(int(os.environ.get("SLUICE_TEST_SEED", "0")) or None)
         with broker("routes:8") as address:
             self.produce(path, address)
@@ -110,7 +110,7 @@ class ExactlyOnce(PostgresTest):
 
     def test_postgres_restarts_pause_and_resume_without_loss(self):
         n = 200000
-        path = self.pipeline(n, batch=2000)
+        path = self.pipeline(n, batch=100)  # small transactions: the run outlasts 3 restarts
         with broker("routes:8") as address:
             self.produce(path, address)
             with process("run", path, "--only", "sinks", "--exit-after", str(n), "--progress", "0s",
@@ -118,6 +118,7 @@ class ExactlyOnce(PostgresTest):
                 for _ in range(3):
                     before = self.stored()
                     wait_for(lambda: self.stored() > before, timeout=120, what="rows to arrive")
+                    self.assertLess(self.stored(), n, "all stored before the 3rd restart: make batches smaller")
                     self.pg.stop("fast")
                     self.pg.start()
                 self.assertEqual(p.wait(timeout=300), 0, p.stderr_text())
