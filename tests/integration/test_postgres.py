@@ -93,17 +93,17 @@ class ExactlyOnce(PostgresTest):
         n = 300000
         path = self.pipeline(n, batch=100)  # many small transactions: kills land mid-stream
         rng = random.Random(int(os.environ.get("SLUICE_TEST_SEED", "0")) or None)
+        # Five random moments, spread over the run: each kill comes once the
+        # stored count passes a random point of its own stretch of the work.
+        moments = [int(n * (0.1 + 0.14 * i + rng.uniform(0, 0.07))) for i in range(5)]
         with broker("routes:8") as address:
             self.produce(path, address)
-            for _ in range(5):
+            for moment in moments:
                 with process("run", path, "--only", "sinks", "--progress", "0s", env=self.env(address)) as p:
-                    before = self.stored()
-                    # kill once it is writing: some rows landed since this start
-                    wait_for(lambda: self.stored() > before, timeout=120, what="rows to arrive")
-                    time.sleep(rng.uniform(0, 0.5))  # a random moment within the writing, not a wait for a state
+                    wait_for(lambda: self.stored() >= moment, timeout=120, what=f"{moment} records stored")
                     p.proc.send_signal(signal.SIGKILL)
                     p.proc.wait()
-                    self.assertLess(self.stored(), n, "all stored before the 5th kill: make batches smaller")
+                    self.assertLess(self.stored(), n, "all stored before the last kill")
             run("run", path, "--only", "sinks", "--exit-after", str(n - self.stored()), "--progress", "0s",
                 env=self.env(address), check=0, timeout=300)
         self.assert_exactly_once(n)
