@@ -1,5 +1,7 @@
-// A record as a sink sees it: a view into a consumed Kafka message, valid for
-// the duration of the Sink::write call that receives it.
+// A record as a sink sees it: a view into a consumed Kafka message (or into
+// what a transform made of it), valid for the duration of the Sink::write call
+// that receives it. A transform that splits a record yields several messages
+// with the same partition and offset, in order.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,10 @@ struct Message {
   bool has_key = false;
   std::string_view value;
   int64_t timestamp_ms = -1;  // -1: the broker gave none
+  // Set when a transform upstream of the sink rejected the record; `value` is
+  // then the record as consumed. A sink with a dead letter stores it there with
+  // this reason, in the same transaction as the batch's rows.
+  std::string_view reject_reason;
 };
 
 }  // namespace sluice

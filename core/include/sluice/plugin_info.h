@@ -33,6 +33,11 @@ struct PluginInfo {
   std::vector<OptionSpec> options;
   std::function<std::unique_ptr<Source>(const OptionValues&, const PluginContext&)> make_source;
   std::function<std::unique_ptr<Sink>(const OptionValues&, const PluginContext&)> make_sink;
+  // Optional, for `sluice check`: verifies against the outside world what
+  // can be verified without changing it (e.g. that a table and its columns
+  // exist). Throws sluice::Error: config for a mistake in the pipeline,
+  // retriable when the outside world could not be reached.
+  std::function<void(const OptionValues&, const PluginContext&)> probe = nullptr;
   std::string origin = "built-in";  // or the path of the shared object
 };
 
@@ -53,6 +58,8 @@ PluginInfo sink_plugin(std::string name, std::string help, const Options<Config>
   info.make_sink = [options](const OptionValues& values, const PluginContext& ctx) {
     return std::unique_ptr<Sink>(std::make_unique<Impl>(options.bind(values), ctx));
   };
+  if constexpr (requires(const Config& c, const PluginContext& ctx) { Impl::probe(c, ctx); })
+    info.probe = [options](const OptionValues& values, const PluginContext& ctx) { Impl::probe(options.bind(values), ctx); };
   return info;
 }
 

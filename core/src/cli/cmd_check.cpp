@@ -1,6 +1,8 @@
 // `sluice check FILE`: validates a pipeline without running it.
 #include <cstdio>
 
+#include "sluice/error.h"
+
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "run/pipeline_runner.h"
@@ -32,6 +34,30 @@ void print_config(const PipelineConfig& config) {
     }
 }
 
+// Lets each plugin that can verify its settings against the outside world do
+// so (a PostgreSQL sink: its table and columns). A mistake found there is a
+// configuration error; an unreachable system is only a warning, because
+// check also runs where production systems cannot be reached.
+bool probe_plugins(const PipelineConfig& config) {
+  Diagnostics found;
+  for (const auto* steps : {&config.sources, &config.sinks})
+    for (const auto& step : *steps) {
+      if (!step.plugin->probe) continue;
+      PluginContext ctx{config.name, step.name, step.topic,
+                        step.kind == PluginKind::sink ? consumer_group(config, step) : std::string()};
+      std::string key = std::string(step.kind == PluginKind::sink ? "sinks." : "sources.") + step.name;
+      try {
+        step.plugin->probe(step.values, ctx);
+      } catch (const Error& e) {
+        std::string what = redact(e.what(), config.secret_values);
+        if (e.error_class() == ErrorClass::config) found.error(step.pos, key, what);
+        else found.warning(step.pos, key, "not verified: " + what);
+      }
+    }
+  if (!found.items().empty()) std::fprintf(stderr, "%s", found.format().c_str());
+  return !found.has_errors();
+}
+
 }  // namespace
 
 void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -39,13 +65,21 @@ void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code) {
                                           "(exit 0: valid, 2: configuration errors)");
   auto path = std::make_shared<std::string>();
   auto print = std::make_shared<bool>(false);
+  auto offline = std::make_shared<bool>(false);
   cmd->add_option("pipeline", *path, "the pipeline file")->required();
   cmd->add_flag("--print", *print, "print the resolved configuration (secrets masked)");
-  cmd->callback([&global, &exit_code, path, print] {
+  cmd->add_flag("--offline", *offline,
+                "do not contact the systems the pipeline writes to (by default, sinks such as postgres "
+                "check that their table and columns exist)");
+  cmd->callback([&global, &exit_code, path, print, offline] {
     PluginRegistry registry;
     bool plugins_ok = load_registry(registry, global);
     auto config = load_checked(*path, registry);
     if (!config || !plugins_ok) {
+      exit_code = kExitConfig;
+      return;
+    }
+    if (!*offline && !probe_plugins(*config)) {
       exit_code = kExitConfig;
       return;
     }

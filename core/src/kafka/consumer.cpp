@@ -104,14 +104,14 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) {
 
 void Consumer::poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::milliseconds timeout) {
   if (max == 0) return;
-  std::vector<rd_kafka_message_t*> raw(max);
+  if (polled_.size() < max) polled_.resize(max);
   ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), static_cast<int>(timeout.count()),
-                                           raw.data(), max);
+                                           polled_.data(), max);
   rethrow_rebalance_error();
   if (n < 0) throw Error(ErrorClass::retriable, std::string("consume: ") +
                                                     rd_kafka_err2str(rd_kafka_last_error()));
   for (ssize_t i = 0; i < n; ++i) {
-    KafkaMessage msg(raw[i]);
+    KafkaMessage msg(polled_[i]);
     if (!msg->err) {
       last_warned_ = RD_KAFKA_RESP_ERR_NO_ERROR;
       out.push_back(std::move(msg));

@@ -76,6 +76,8 @@ class Consumer {
   bool closed_ = false;
   std::exception_ptr rebalance_error_;
   rd_kafka_resp_err_t last_warned_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // Reused by poll(): a fresh array per call costs an mmap and page faults.
+  std::vector<rd_kafka_message_t*> polled_;
 };
 
 }  // namespace sluice

@@ -42,8 +42,9 @@ BatchWriter::BatchWriter(const TableSchema& schema, WriteSettings settings)
     if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c.name) + " = EXCLUDED." + quote_ident(c.name);
   }
   for (const auto& k : settings_.key_columns) keys += (keys.empty() ? "" : ", ") + quote_ident(k);
-  copy_target_sql_ = "COPY " + schema_.table + " (" + cols + ") FROM STDIN";
-  copy_stage_sql_ = "COPY pg_temp.sluice_stage (" + cols + ") FROM STDIN";
+  const std::string format = settings_.format == CopyFormat::binary ? " (FORMAT binary)" : "";
+  copy_target_sql_ = "COPY " + schema_.table + " (" + cols + ") FROM STDIN" + format;
+  copy_stage_sql_ = "COPY pg_temp.sluice_stage (" + cols + ") FROM STDIN" + format;
   // Within one batch the last record of a key wins: rows are staged in
   // order, and a fresh heap keeps insertion order in ctid.
   merge_sql_ = "INSERT INTO " + schema_.table + " (" + cols + ") SELECT DISTINCT ON (" + keys + ") " + cols +
@@ -64,24 +65,30 @@ void BatchWriter::ensure_rejects_table(PGconn* conn) const {
                           "reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now()");
 }
 
-void BatchWriter::send(PGconn* conn, const char* data, size_t len) {
+void BatchWriter::send(PGconn* conn, std::string_view data) {
   const size_t chunk = 1 << 20;
-  for (size_t at = 0; at < len; at += chunk)
-    if (PQputCopyData(conn, data + at, static_cast<int>(std::min(chunk, len - at))) != 1)
+  for (size_t at = 0; at < data.size(); at += chunk)
+    if (PQputCopyData(conn, data.data() + at, static_cast<int>(std::min(chunk, data.size() - at))) != 1)
       raise_pg_error(conn, nullptr, "sending COPY data");
+}
+
+void BatchWriter::start_copy(PGconn* conn, const std::string& copy_sql) {
+  PgResult start(PQexec(conn, copy_sql.c_str()));
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY");
+  send(conn, copy_header(settings_.format));
 }
 
 BatchWriter::CopyResult BatchWriter::copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b,
                                                size_t from, size_t to) {
-  PgResult start(PQexec(conn, copy_sql.c_str()));
-  if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY");
+  start_copy(conn, copy_sql);
   size_t begin = from == 0 ? 0 : b.row_end[from - 1];
   size_t end = to == 0 ? 0 : b.row_end[to - 1];
-  send(conn, b.rows.data() + begin, end - begin);
+  send(conn, std::string_view(b.rows).substr(begin, end - begin));
   return end_copy(conn);
 }
 
 BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
+  send(conn, copy_trailer(settings_.format));
   if (PQputCopyEnd(conn, nullptr) != 1) raise_pg_error(conn, nullptr, "ending COPY");
   CopyResult result;
   PgResult r(PQgetResult(conn));
@@ -98,7 +105,7 @@ BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
 // Rows [from, to) under a savepoint. A refused row is found by the line
 // PostgreSQL names (or by halving when it names none), rejected, and the
 // rows around it written again.
-void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t to, int depth) {
+void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t to) {
   while (from < to) {
     exec(conn, "SAVEPOINT sluice_rows");
     CopyResult r = copy_rows(conn, copy_target_sql_, b, from, to);
@@ -113,13 +120,13 @@ void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t
     }
     if (r.line >= 1 && static_cast<size_t>(r.line) <= to - from) {
       size_t bad = from + static_cast<size_t>(r.line) - 1;
-      if (bad > from) insert_rows(conn, b, from, bad, depth + 1);
+      if (bad > from) insert_rows(conn, b, from, bad);
       b.rejects.push_back({b.row_message[bad], r.message});
       from = bad + 1;
       continue;
     }
     size_t mid = from + (to - from) / 2;
-    insert_rows(conn, b, from, mid, depth + 1);
+    insert_rows(conn, b, from, mid);
     from = mid;
   }
 }
@@ -168,16 +175,14 @@ void BatchWriter::begin(PGconn* conn) {
   if (settings_.upsert)
     exec(conn, "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (LIKE " + schema_.table +
                    " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
-  const std::string& sql = settings_.upsert ? copy_stage_sql_ : copy_target_sql_;
-  PgResult start(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY");
+  start_copy(conn, settings_.upsert ? copy_stage_sql_ : copy_target_sql_);
   sent_ = 0;
 }
 
 void BatchWriter::feed(PGconn* conn, const EncodedBatch& b) {
   // Sent in pieces large enough to keep the per-call cost small.
   if (b.rows.size() - sent_ < (256 << 10)) return;
-  send(conn, b.rows.data() + sent_, b.rows.size() - sent_);
+  send(conn, std::string_view(b.rows).substr(sent_));
   sent_ = b.rows.size();
 }
 
@@ -211,7 +216,7 @@ void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<c
 
 BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
                                         OffsetStore& offsets, const std::map<int32_t, int64_t>& next) {
-  send(conn, batch.rows.data() + sent_, batch.rows.size() - sent_);
+  send(conn, std::string_view(batch.rows).substr(sent_));
   sent_ = batch.rows.size();
   CopyResult copied = end_copy(conn);
   if (!copied.ok) {
@@ -221,7 +226,7 @@ BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std:
     if (settings_.upsert)
       upsert_rows(conn, batch);
     else
-      insert_rows(conn, batch, 0, batch.row_end.size(), 0);
+      insert_rows(conn, batch, 0, batch.row_end.size());
   } else if (settings_.upsert) {
     merge_staged(conn, batch);
   }

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "copy_format.h"
 #include "offset_store.h"
 #include "sluice/message.h"
 #include "table_schema.h"
@@ -18,7 +19,7 @@
 namespace pgsink {
 
 struct EncodedBatch {
-  std::string rows;                 // COPY text, one line per row
+  std::string rows;                 // COPY data of the rows, without header and trailer
   std::vector<size_t> row_end;      // row i is rows[row_end[i-1] .. row_end[i])
   std::vector<size_t> row_message;  // row i came from message row_message[i]
   struct Reject {
@@ -36,6 +37,7 @@ struct EncodedBatch {
 };
 
 struct WriteSettings {
+  CopyFormat format = CopyFormat::text;
   std::string rejects_table;  // quoted
   std::string group;
   bool upsert = false;
@@ -67,9 +69,10 @@ class BatchWriter {
     long line = 0;        // 1-based line of COPY data it refused, 0: unknown
   };
   CopyResult copy_rows(PGconn* conn, const std::string& copy_sql, const EncodedBatch& b, size_t from, size_t to);
-  void send(PGconn* conn, const char* data, size_t len);
+  void send(PGconn* conn, std::string_view data);
+  void start_copy(PGconn* conn, const std::string& copy_sql);
   CopyResult end_copy(PGconn* conn);
-  void insert_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to, int depth);
+  void insert_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to);
   void upsert_rows(PGconn* conn, EncodedBatch& batch);
   void merge_staged(PGconn* conn, EncodedBatch& batch);
   void write_rejects(PGconn* conn, const EncodedBatch& batch, std::span<const sluice::Message> messages);

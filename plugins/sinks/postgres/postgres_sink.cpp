@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "batch_writer.h"
 #include "identifiers.h"
 #include "offset_store.h"
@@ -21,10 +23,9 @@ using sluice::ErrorClass;
 using namespace pgsink;
 
 struct PgSinkConfig {
-  std::string conninfo, table, mode, rejects_table, offsets_table;
+  std::string conninfo, table, mode, rejects_table, offsets_table, copy_format;
   sluice::StringMap columns;
   std::vector<std::string> key_columns;
-  sluice::Milliseconds connect_retry_for{120000};
 };
 
 std::chrono::milliseconds backoff(int attempt) {
@@ -33,25 +34,64 @@ std::chrono::milliseconds backoff(int attempt) {
   return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
 }
 
+// How the sink will write, from the catalog: read without changing anything,
+// so that `sluice check` can run it too.
+struct TablePlan {
+  TableSchema schema;
+  CopyFormat format;
+};
+
+TablePlan plan_table(PGconn* conn, const PgSinkConfig& config) {
+  if (config.mode == "upsert" && config.key_columns.empty())
+    throw Error(ErrorClass::config, "postgres sink: mode = \"upsert\" needs key_columns");
+  TablePlan plan{read_table_schema(conn, config.table, config.columns), CopyFormat::binary};
+  for (const auto& k : config.key_columns) {
+    bool mapped = false;
+    for (const auto& c : plan.schema.columns) mapped |= c.name == k;
+    if (!mapped) throw Error(ErrorClass::config, "key_columns: `" + k + "` is not a mapped column of " + plan.schema.table);
+  }
+  const Column* text_only = column_without_binary_form(plan.schema.columns);
+  if (config.copy_format == "binary" && text_only)
+    throw Error(ErrorClass::config, "copy_format = \"binary\": column " + text_only->name + " (" + text_only->type +
+                                        ") has no binary form in sluice; use \"auto\" or \"text\"");
+  if (config.copy_format == "text" || text_only) plan.format = CopyFormat::text;
+  return plan;
+}
+
+PgConn connect(const std::string& conninfo, const char* connect_timeout = nullptr) {
+  // conninfo may be a key=value string or a URI: expand it as dbname, then
+  // let a later connect_timeout override its own.
+  const char* keys[] = {"dbname", connect_timeout ? "connect_timeout" : nullptr, nullptr};
+  const char* values[] = {conninfo.c_str(), connect_timeout, nullptr};
+  PgConn conn(PQconnectdbParams(keys, values, 1));
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    // The message names host and cause, never the password.
+    throw Error(ErrorClass::retriable, "connecting to PostgreSQL: " + pg_message(nullptr, conn.get()));
+  // Server notices ("relation already exists, skipping") are not for the user's terminal.
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PgResult(PQexec(conn.get(), "SET application_name = 'sluice'"));
+  return conn;
+}
+
 class PostgresSink : public sluice::Sink {
  public:
   PostgresSink(const PgSinkConfig& config, const sluice::PluginContext& ctx)
       : config_(config), offsets_(config.offsets_table, ctx.group, ctx.topic) {
-    if (config_.mode == "upsert" && config_.key_columns.empty())
-      throw Error(ErrorClass::config, "postgres sink: mode = \"upsert\" needs key_columns");
     PGconn* conn = connection();
-    schema_ = read_table_schema(conn, config_.table, config_.columns);
-    for (const auto& k : config_.key_columns) {
-      bool mapped = false;
-      for (const auto& c : schema_.columns) mapped |= c.name == k;
-      if (!mapped) throw Error(ErrorClass::config, "key_columns: `" + k + "` is not a mapped column of " + schema_.table);
-    }
-    encoder_ = std::make_unique<RowEncoder>(schema_.columns);
-    writer_ = std::make_unique<BatchWriter>(
-        schema_, WriteSettings{quote_qualified(config_.rejects_table), ctx.group, config_.mode == "upsert",
-                               config_.key_columns});
+    TablePlan plan = plan_table(conn, config_);
+    schema_ = plan.schema;
+    encoder_ = std::make_unique<RowEncoder>(schema_.columns, plan.format);
+    writer_ = std::make_unique<BatchWriter>(schema_, WriteSettings{plan.format, quote_qualified(config_.rejects_table),
+                                                                   ctx.group, config_.mode == "upsert",
+                                                                   config_.key_columns});
     offsets_.ensure_table(conn);
     writer_->ensure_rejects_table(conn);
+    spdlog::info("{}: writing into {} by {} COPY", ctx.name, schema_.table,
+                 plan.format == CopyFormat::binary ? "binary" : "text");
+  }
+
+  static void probe(const PgSinkConfig& config, const sluice::PluginContext&) {
+    plan_table(connect(config.conninfo, "5").get(), config);
   }
 
   std::map<int32_t, int64_t> on_assign(const std::string&, const std::vector<int32_t>& partitions,
@@ -89,16 +129,8 @@ class PostgresSink : public sluice::Sink {
  private:
   PGconn* connection() {
     if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return conn_.get();
-    conn_.reset(PQconnectdb(config_.conninfo.c_str()));
-    if (PQstatus(conn_.get()) != CONNECTION_OK) {
-      std::string message = pg_message(nullptr, conn_.get());
-      conn_.reset();
-      // The message names host and cause, never the password.
-      throw Error(ErrorClass::retriable, "connecting to PostgreSQL: " + message);
-    }
-    // Server notices ("relation already exists, skipping") are not for the user's terminal.
-    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
-    PgResult(PQexec(conn_.get(), "SET application_name = 'sluice'"));
+    conn_.reset();
+    conn_ = connect(config_.conninfo);
     return conn_.get();
   }
 
@@ -117,9 +149,11 @@ class PostgresSink : public sluice::Sink {
       if (it == expected.end())
         throw Error(ErrorClass::fenced, "a record of " + std::string(m.topic) + "/" + std::to_string(m.partition) +
                                             " arrived but the partition is not assigned here");
-      int64_t want = next_.count(m.partition) ? next_[m.partition] : it->second.value_or(-1);
-      if (want >= 0 && m.offset < want) continue;
-      if (encoder_->encode(m.value, encoded_.rows, reason)) {
+      // Below the stored offset: already committed by an earlier batch.
+      if (it->second && m.offset < *it->second) continue;
+      if (!m.reject_reason.empty()) {
+        encoded_.rejects.push_back({i, std::string(m.reject_reason)});
+      } else if (encoder_->encode(m.value, encoded_.rows, reason)) {
         encoded_.row_end.push_back(encoded_.rows.size());
         encoded_.row_message.push_back(i);
         writer_->feed(conn, encoded_);
@@ -162,7 +196,10 @@ sluice::PluginInfo sluice_builtin_postgres() {
     .string("rejects_table", &PgSinkConfig::rejects_table, "dead-letter table, created if missing")
       .def("sluice_rejects")
     .string("offsets_table", &PgSinkConfig::offsets_table, "Kafka offsets table, created if missing")
-      .def("sluice_offsets");
+      .def("sluice_offsets")
+    .string("copy_format", &PgSinkConfig::copy_format,
+            "COPY data format: auto (binary unless a column is numeric or of a type without a binary "
+            "form here), binary, or text").def("auto").choices({"auto", "binary", "text"});
   return sluice::sink_plugin<PostgresSink>(
       "postgres", "writes rows into a PostgreSQL table by COPY, exactly once (rows, rejects and offsets in one "
                   "transaction)", options);

@@ -1,66 +1,15 @@
 #include "row_encoder.h"
 
 #include <charconv>
-#include <cinttypes>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
+#include <cstring>
+#include <limits>
+
+#include "iso_time.h"
 
 namespace pgsink {
 
-void append_copy_text(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-}
-
-RowEncoder::RowEncoder(const std::vector<Column>& columns) : columns_(columns) {
-  for (const auto& c : columns_) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    for (size_t dot; (dot = c.field_path.find('.', start)) != std::string::npos; start = dot + 1)
-      parts.push_back(c.field_path.substr(start, dot - start));
-    parts.push_back(c.field_path.substr(start));
-    paths_.push_back(std::move(parts));
-  }
-}
-
 namespace {
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%" PRId64, v);
-  out.append(buf, static_cast<size_t>(n));
-}
-
-// The shortest text that reads back as the same double.
-void append_double(std::string& out, double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
-// Epoch seconds (with fraction) as an ISO 8601 UTC timestamp.
-bool append_epoch(std::string& out, double seconds) {
-  if (!std::isfinite(seconds) || std::fabs(seconds) > 1e13) return false;
-  double whole = std::floor(seconds);
-  auto micros = static_cast<int64_t>(std::llround((seconds - whole) * 1e6));
-  auto t = static_cast<time_t>(whole);
-  if (micros == 1'000'000) ++t, micros = 0;
-  std::tm tm{};
-  if (!gmtime_r(&t, &tm)) return false;
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06" PRId64 "+00", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-  out.append(buf, static_cast<size_t>(n));
-  return true;
-}
 
 const char* json_type_name(simdjson::dom::element_type t) {
   using T = simdjson::dom::element_type;
@@ -77,7 +26,31 @@ const char* json_type_name(simdjson::dom::element_type t) {
   return "?";
 }
 
+template <class T>
+void append_chars(std::string& out, T v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+int integer_width(ColumnKind kind) { return kind == ColumnKind::int16 ? 2 : kind == ColumnKind::int32 ? 4 : 8; }
+
+std::string excerpt(std::string_view s) {
+  return s.size() <= 64 ? std::string(s) : std::string(s.substr(0, 61)) + "...";
+}
+
 }  // namespace
+
+RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format) : columns_(columns), format_(format) {
+  for (const auto& c : columns_) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (size_t dot; (dot = c.field_path.find('.', start)) != std::string::npos; start = dot + 1)
+      parts.push_back(c.field_path.substr(start, dot - start));
+    parts.push_back(c.field_path.substr(start));
+    paths_.push_back(std::move(parts));
+  }
+}
 
 bool RowEncoder::encode(std::string_view json, std::string& out, std::string& reason) {
   simdjson::dom::element doc;
@@ -90,6 +63,7 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
     return false;
   }
   const size_t start = out.size();
+  if (format_ == CopyFormat::binary) append_be(out, columns_.size(), 2);
   for (size_t i = 0; i < columns_.size(); ++i) {
     simdjson::dom::element value = doc;
     for (const auto& key : paths_[i]) {
@@ -100,27 +74,72 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
         return false;
       }
     }
-    if (i > 0) out += '\t';
+    if (i > 0 && format_ == CopyFormat::text) out += '\t';
     if (!append_value(columns_[i], value, out, reason)) {
       out.resize(start);
       return false;
     }
   }
-  out += '\n';
+  if (format_ == CopyFormat::text) out += '\n';
   return true;
 }
 
-bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::string& out,
-                              std::string& reason) {
+void RowEncoder::append_integer(ColumnKind kind, int64_t n, std::string& out) const {
+  if (format_ == CopyFormat::text) return append_chars(out, n);
+  const int width = integer_width(kind);
+  append_be(out, static_cast<uint64_t>(width), 4);
+  append_be(out, static_cast<uint64_t>(n), width);
+}
+
+void RowEncoder::append_float(ColumnKind kind, double d, std::string& out) const {
+  if (format_ == CopyFormat::text) return append_chars(out, d);
+  if (kind == ColumnKind::float32) {
+    const float f = static_cast<float>(d);
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    append_be(out, 4, 4);
+    append_be(out, bits, 4);
+    return;
+  }
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  append_be(out, 8, 4);
+  append_be(out, bits, 8);
+}
+
+void RowEncoder::append_bytes(std::string_view text, std::string& out) const {
+  if (format_ == CopyFormat::text) return append_copy_text(out, text);
+  append_be(out, text.size(), 4);
+  out.append(text);
+}
+
+void RowEncoder::append_json(ColumnKind kind, simdjson::dom::element value, std::string& out) {
+  scratch_ = simdjson::minify(value);
+  if (format_ == CopyFormat::binary && kind == ColumnKind::jsonb) {
+    // jsonb's binary form is a version byte, then the text.
+    append_be(out, scratch_.size() + 1, 4);
+    out += '\1';
+    out += scratch_;
+    return;
+  }
+  append_bytes(scratch_, out);
+}
+
+bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::string& out, std::string& reason) {
   using T = simdjson::dom::element_type;
   const T type = v.type();
   if (type == T::NULL_VALUE) {
-    out += "\\N";
+    if (format_ == CopyFormat::text) out += "\\N";
+    else append_be(out, 0xffffffffu, 4);
     return true;
   }
   auto mismatch = [&](const char* wanted) {
-    reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path + "` is " +
-             json_type_name(type) + ", expected " + wanted;
+    reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path + "` is " + json_type_name(type) +
+             ", expected " + wanted;
+    return false;
+  };
+  auto out_of_range = [&](const std::string& value) {
+    reason = "column " + c.name + " (" + c.type + "): " + value + " is out of range";
     return false;
   };
   switch (c.kind) {
@@ -130,56 +149,105 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
       int64_t n;
       if (type == T::INT64) {
         n = v.get_int64().value_unsafe();
+      } else if (type == T::UINT64) {
+        return out_of_range(std::to_string(v.get_uint64().value_unsafe()));
       } else if (type == T::DOUBLE && std::nearbyint(v.get_double().value_unsafe()) == v.get_double().value_unsafe() &&
                  std::fabs(v.get_double().value_unsafe()) < 9.2e18) {
         n = static_cast<int64_t>(v.get_double().value_unsafe());
       } else {
         return mismatch("an integer");
       }
-      int64_t lo = c.kind == ColumnKind::int16 ? INT16_MIN : c.kind == ColumnKind::int32 ? INT32_MIN : INT64_MIN;
-      int64_t hi = c.kind == ColumnKind::int16 ? INT16_MAX : c.kind == ColumnKind::int32 ? INT32_MAX : INT64_MAX;
-      if (n < lo || n > hi) {
-        reason = "column " + c.name + " (" + c.type + "): " + std::to_string(n) + " is out of range";
-        return false;
-      }
-      append_int(out, n);
+      const int bits = integer_width(c.kind) * 8;
+      if (bits < 64 && (n < -(int64_t{1} << (bits - 1)) || n >= (int64_t{1} << (bits - 1))))
+        return out_of_range(std::to_string(n));
+      append_integer(c.kind, n, out);
       return true;
     }
     case ColumnKind::float32:
-    case ColumnKind::float64:
-    case ColumnKind::numeric:
-      if (type == T::INT64) return append_int(out, v.get_int64().value_unsafe()), true;
-      if (type == T::UINT64) return out += std::to_string(v.get_uint64().value_unsafe()), true;
-      if (type == T::DOUBLE) return append_double(out, v.get_double().value_unsafe()), true;
+    case ColumnKind::float64: {
+      double d;
+      if (type == T::INT64) d = static_cast<double>(v.get_int64().value_unsafe());
+      else if (type == T::UINT64) d = static_cast<double>(v.get_uint64().value_unsafe());
+      else if (type == T::DOUBLE) d = v.get_double().value_unsafe();
+      else return mismatch("a number");
+      if (c.kind == ColumnKind::float32 && std::fabs(d) > std::numeric_limits<float>::max())
+        return out_of_range(std::to_string(d));
+      append_float(c.kind, d, out);
+      return true;
+    }
+    case ColumnKind::numeric:  // text format only
+      if (type == T::INT64) return append_chars(out, v.get_int64().value_unsafe()), true;
+      if (type == T::UINT64) return append_chars(out, v.get_uint64().value_unsafe()), true;
+      if (type == T::DOUBLE) return append_chars(out, v.get_double().value_unsafe()), true;
       return mismatch("a number");
     case ColumnKind::boolean:
-      if (type == T::BOOL) return out += v.get_bool().value_unsafe() ? 't' : 'f', true;
-      return mismatch("a boolean");
-    case ColumnKind::timestamp:
-    case ColumnKind::date:
-      if (type == T::INT64 || type == T::UINT64 || type == T::DOUBLE) {
-        double seconds = type == T::DOUBLE ? v.get_double().value_unsafe()
-                         : type == T::INT64 ? static_cast<double>(v.get_int64().value_unsafe())
-                                            : static_cast<double>(v.get_uint64().value_unsafe());
-        if (append_epoch(out, seconds)) return true;
-        reason = "column " + c.name + " (" + c.type + "): " + std::to_string(seconds) + " is not a usable epoch time";
-        return false;
+      if (type != T::BOOL) return mismatch("a boolean");
+      if (format_ == CopyFormat::text) {
+        out += v.get_bool().value_unsafe() ? 't' : 'f';
+      } else {
+        append_be(out, 1, 4);
+        out += v.get_bool().value_unsafe() ? '\1' : '\0';
       }
-      if (type == T::STRING) return append_copy_text(out, v.get_string().value_unsafe()), true;
-      return mismatch("epoch seconds or a date/time string");
+      return true;
+    case ColumnKind::timestamp:
+    case ColumnKind::timestamptz:
+    case ColumnKind::date:
+      return append_time(c, v, out, reason);
     case ColumnKind::json:
-      scratch_ = simdjson::minify(v);
-      append_copy_text(out, scratch_);
+    case ColumnKind::jsonb:
+      append_json(c.kind, v, out);
       return true;
     case ColumnKind::text:
     case ColumnKind::other:
-      if (type == T::STRING) return append_copy_text(out, v.get_string().value_unsafe()), true;
+      if (type == T::STRING) return append_bytes(v.get_string().value_unsafe(), out), true;
       // Anything else is stored as its JSON text; PostgreSQL judges it.
-      scratch_ = simdjson::minify(v);
-      append_copy_text(out, scratch_);
+      append_json(c.kind, v, out);
       return true;
   }
   return mismatch("?");
+}
+
+// Epoch seconds (a number) or an ISO 8601 string, into a timestamp or date.
+bool RowEncoder::append_time(const Column& c, simdjson::dom::element v, std::string& out, std::string& reason) {
+  using T = simdjson::dom::element_type;
+  const T type = v.type();
+  int64_t micros;  // since the Unix epoch; UTC, or the wall time for `timestamp`
+  if (type == T::INT64 || type == T::UINT64 || type == T::DOUBLE) {
+    const double seconds = type == T::DOUBLE ? v.get_double().value_unsafe()
+                           : type == T::INT64 ? static_cast<double>(v.get_int64().value_unsafe())
+                                              : static_cast<double>(v.get_uint64().value_unsafe());
+    if (!std::isfinite(seconds) || std::fabs(seconds) > 1e13) {
+      reason = "column " + c.name + " (" + c.type + "): " + std::to_string(seconds) + " is not a usable epoch time";
+      return false;
+    }
+    micros = type == T::INT64 ? v.get_int64().value_unsafe() * kMicrosPerSecond : std::llround(seconds * 1e6);
+  } else if (type == T::STRING) {
+    const std::string_view text = v.get_string().value_unsafe();
+    auto parsed = parse_iso_time(text);
+    if (!parsed) {
+      reason = "column " + c.name + " (" + c.type + "): `" + excerpt(text) +
+               "` is not an ISO 8601 date/time (YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z|+HH:MM])";
+      return false;
+    }
+    // Like PostgreSQL, `timestamp` and `date` keep the written wall time and ignore the offset.
+    micros = c.kind == ColumnKind::timestamptz ? parsed->utc_micros() : parsed->wall_micros;
+  } else {
+    reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path + "` is " + json_type_name(type) +
+             ", expected epoch seconds or an ISO 8601 date/time string";
+    return false;
+  }
+  if (c.kind == ColumnKind::date) {
+    const int64_t day = 86400 * kMicrosPerSecond;
+    const int64_t days = micros / day - (micros % day < 0);
+    if (format_ == CopyFormat::text) return append_date_text(out, days), true;
+    append_be(out, 4, 4);
+    append_be(out, static_cast<uint64_t>(days - kPgEpochUnixDays), 4);
+    return true;
+  }
+  if (format_ == CopyFormat::text) return append_timestamp_text(out, micros), true;
+  append_be(out, 8, 4);
+  append_be(out, static_cast<uint64_t>(micros - kPgEpochUnixSeconds * kMicrosPerSecond), 8);
+  return true;
 }
 
 }  // namespace pgsink

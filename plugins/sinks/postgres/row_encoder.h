@@ -1,6 +1,6 @@
-// Decodes a JSON record once and appends it as one row of PostgreSQL's COPY
-// text format, converting each mapped field to its column's type. A record
-// that cannot be converted yields a reason instead (it goes to the rejects).
+// Decodes a JSON record once and appends it as one row of COPY data (binary
+// or text), converting each mapped field to its column's type. A record that
+// cannot be converted yields a reason instead (it goes to the rejects).
 #pragma once
 
 #include <string>
@@ -9,29 +9,35 @@
 
 #include <simdjson.h>
 
+#include "copy_format.h"
 #include "table_schema.h"
 
 namespace pgsink {
 
 class RowEncoder {
  public:
-  explicit RowEncoder(const std::vector<Column>& columns);
+  RowEncoder(const std::vector<Column>& columns, CopyFormat format);
 
-  // Appends the row (with its newline) to `out` and returns true; or leaves
-  // `out` as it was, sets `reason` and returns false.
+  // Appends the row to `out` and returns true; or leaves `out` as it was,
+  // sets `reason` and returns false.
   bool encode(std::string_view json, std::string& out, std::string& reason);
+
+  CopyFormat format() const { return format_; }
 
  private:
   bool append_value(const Column& column, simdjson::dom::element value, std::string& out,
                     std::string& reason);
+  bool append_time(const Column& column, simdjson::dom::element value, std::string& out, std::string& reason);
+  void append_integer(ColumnKind kind, int64_t n, std::string& out) const;
+  void append_float(ColumnKind kind, double d, std::string& out) const;
+  void append_bytes(std::string_view text, std::string& out) const;
+  void append_json(ColumnKind kind, simdjson::dom::element value, std::string& out);
 
   std::vector<Column> columns_;
+  CopyFormat format_;
   std::vector<std::vector<std::string>> paths_;  // per column, the field path split at dots
   simdjson::dom::parser parser_;
   std::string scratch_;
 };
-
-// Appends `text` escaped for COPY's text format.
-void append_copy_text(std::string& out, std::string_view text);
 
 }  // namespace pgsink

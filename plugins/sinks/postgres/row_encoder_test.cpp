@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace pgsink {
 namespace {
 
@@ -20,7 +22,7 @@ std::vector<Column> routes() {
 }
 
 TEST(RowEncoder, TypedRoutesRowWithNestedField) {
-  RowEncoder enc(routes());
+  RowEncoder enc(routes(), CopyFormat::text);
   std::string out, reason;
   ASSERT_TRUE(enc.encode(R"({"seq":9007199254740993,"user_id":42,"ts":1700000000.25,"coordinates":{"lat":-12.5}})",
                          out, reason)) << reason;
@@ -28,7 +30,7 @@ TEST(RowEncoder, TypedRoutesRowWithNestedField) {
 }
 
 TEST(RowEncoder, RejectsWithReasonsAndLeavesOutputUntouched) {
-  RowEncoder enc(routes());
+  RowEncoder enc(routes(), CopyFormat::text);
   std::string out = "previous\n", reason;
   EXPECT_FALSE(enc.encode("seq=1 <not json>", out, reason));
   EXPECT_NE(reason.find("not valid JSON"), std::string::npos) << reason;
@@ -43,10 +45,95 @@ TEST(RowEncoder, RejectsWithReasonsAndLeavesOutputUntouched) {
 }
 
 TEST(RowEncoder, TextIsEscapedJsonIsMinifiedNullIsNull) {
-  RowEncoder enc({col("name", "text"), col("doc", "jsonb"), col("flag", "boolean"), col("note", "text")});
+  RowEncoder enc({col("name", "text"), col("doc", "jsonb"), col("flag", "boolean"), col("note", "text")},
+                 CopyFormat::text);
   std::string out, reason;
   ASSERT_TRUE(enc.encode(R"({"name":"a\tb\\c\nd","doc":{"x": [1, 2]},"flag":true,"note":null})", out, reason));
   EXPECT_EQ(out, "a\\tb\\\\c\\nd\t{\"x\":[1,2]}\tt\t\\N\n");
+}
+
+// Reads binary COPY fields back: each is a 4-byte big-endian length (-1 for
+// NULL) and that many bytes.
+struct BinaryRow {
+  explicit BinaryRow(const std::string& data) : d(data) {}
+  uint64_t be(size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = v << 8 | static_cast<unsigned char>(d[at++]);
+    return v;
+  }
+  std::string field() {
+    auto len = static_cast<int32_t>(be(4));
+    if (len < 0) return "NULL";
+    std::string f = d.substr(at, static_cast<size_t>(len));
+    at += static_cast<size_t>(len);
+    return f;
+  }
+  const std::string& d;
+  size_t at = 0;
+};
+
+uint64_t be_value(const std::string& bytes) {
+  uint64_t v = 0;
+  for (unsigned char c : bytes) v = v << 8 | c;
+  return v;
+}
+
+TEST(RowEncoder, BinaryRowCarriesTypedValues) {
+  ASSERT_EQ(preferred_copy_format(routes()), CopyFormat::binary);
+  RowEncoder enc(routes(), CopyFormat::binary);
+  std::string out, reason;
+  ASSERT_TRUE(enc.encode(R"({"seq":-2,"user_id":42,"ts":1700000000.25,"coordinates":{"lat":-12.5}})", out, reason))
+      << reason;
+  BinaryRow row(out);
+  EXPECT_EQ(row.be(2), 4u);
+  EXPECT_EQ(static_cast<int64_t>(be_value(row.field())), -2);
+  EXPECT_EQ(be_value(row.field()), 42u);
+  // Microseconds since 2000-01-01 UTC.
+  EXPECT_EQ(static_cast<int64_t>(be_value(row.field())), (1700000000LL - 946684800LL) * 1000000 + 250000);
+  double lat;
+  uint64_t bits = be_value(row.field());
+  std::memcpy(&lat, &bits, sizeof lat);
+  EXPECT_EQ(lat, -12.5);
+  EXPECT_EQ(row.at, out.size());
+}
+
+TEST(RowEncoder, BinaryTextJsonbBooleanNullAndDate) {
+  RowEncoder enc({col("name", "text"), col("doc", "jsonb"), col("flag", "boolean"), col("note", "text"),
+                  col("day", "date")},
+                 CopyFormat::binary);
+  std::string out, reason;
+  ASSERT_TRUE(enc.encode(R"({"name":"a\tb","doc":{"x": [1]},"flag":true,"note":null,"day":"2000-01-03T23:00:00-05:00"})",
+                         out, reason))
+      << reason;
+  BinaryRow row(out);
+  EXPECT_EQ(row.be(2), 5u);
+  EXPECT_EQ(row.field(), "a\tb");
+  EXPECT_EQ(row.field(), std::string("\1{\"x\":[1]}"));
+  EXPECT_EQ(row.field(), std::string("\1"));
+  EXPECT_EQ(row.field(), "NULL");
+  EXPECT_EQ(be_value(row.field()), 2u);  // the written date, days since 2000-01-01
+}
+
+TEST(RowEncoder, TimestampStringsAreParsedTheSameInBothFormats) {
+  std::vector<Column> cols{col("at", "timestamp with time zone"), col("wall", "timestamp without time zone")};
+  RowEncoder text(cols, CopyFormat::text), binary(cols, CopyFormat::binary);
+  std::string t, b, reason;
+  const char* record = R"({"at":"2023-11-15T00:13:20+02:00","wall":"2023-11-15T00:13:20+02:00"})";
+  ASSERT_TRUE(text.encode(record, t, reason)) << reason;
+  ASSERT_TRUE(binary.encode(record, b, reason)) << reason;
+  EXPECT_EQ(t, "2023-11-14 22:13:20.000000+00\t2023-11-15 00:13:20.000000+00\n");
+  BinaryRow row(b);
+  row.be(2);
+  EXPECT_EQ(static_cast<int64_t>(be_value(row.field())), (1700000000LL - 946684800LL) * 1000000);
+  EXPECT_EQ(static_cast<int64_t>(be_value(row.field())), (1700007200LL - 946684800LL) * 1000000);
+  EXPECT_FALSE(binary.encode(R"({"at":"yesterday","wall":1})", b, reason));
+  EXPECT_NE(reason.find("`yesterday` is not an ISO 8601 date/time"), std::string::npos) << reason;
+}
+
+TEST(RowEncoder, NumericAndUnknownTypesKeepTextFormat) {
+  EXPECT_EQ(preferred_copy_format({col("amount", "numeric(10,2)")}), CopyFormat::text);
+  EXPECT_EQ(preferred_copy_format({col("id", "uuid")}), CopyFormat::text);
+  EXPECT_EQ(preferred_copy_format({col("doc", "json"), col("n", "real"), col("d", "date")}), CopyFormat::binary);
 }
 
 }  // namespace

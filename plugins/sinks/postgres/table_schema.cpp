@@ -14,8 +14,12 @@ ColumnKind column_kind(const std::string& t) {
   if (t == "double precision") return ColumnKind::float64;
   if (t.rfind("numeric", 0) == 0) return ColumnKind::numeric;
   if (t == "boolean") return ColumnKind::boolean;
-  if (t == "json" || t == "jsonb") return ColumnKind::json;
-  if (t.rfind("timestamp", 0) == 0) return ColumnKind::timestamp;
+  if (t == "json") return ColumnKind::json;
+  if (t == "jsonb") return ColumnKind::jsonb;
+  if (t.rfind("timestamp", 0) == 0)
+    return t.find("with time zone") != std::string::npos && t.find("without") == std::string::npos
+               ? ColumnKind::timestamptz
+               : ColumnKind::timestamp;
   if (t == "date") return ColumnKind::date;
   if (t == "text" || t.rfind("character", 0) == 0) return ColumnKind::text;
   return ColumnKind::other;

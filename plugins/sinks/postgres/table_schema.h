@@ -10,7 +10,12 @@
 
 namespace pgsink {
 
-enum class ColumnKind { int16, int32, int64, float32, float64, numeric, boolean, text, json, timestamp, date, other };
+enum class ColumnKind {
+  int16, int32, int64, float32, float64, numeric, boolean, text, json, jsonb,
+  timestamp,    // without time zone: the wall time as written
+  timestamptz,  // with time zone: an instant
+  date, other
+};
 
 struct Column {
   std::string name;
