@@ -46,7 +46,12 @@ table = "routes"
         good = f"{base} sslrootcert={os.path.join(self.dir, 'good-ca.pem')}"
         run("run", pipeline, "--progress", "0s", env={"PG_URI": good}, check=0)
         self.assertEqual(pg.scalar("SELECT count(*) FROM routes"), "1000")
-        self.assertEqual(pg.scalar("SELECT count(*) FROM pg_stat_ssl WHERE ssl"), "1")  # psql's own session
+        # The server refuses connections without TLS (see install_cert), so the
+        # run above was encrypted; without TLS sluice is turned away.
+        plain = f"host=localhost port={pg.port} user=postgres dbname=postgres sslmode=disable"
+        proc = run("run", pipeline, "--progress", "0s", env={"PG_URI": plain})
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("no encryption", proc.stderr)
         wrong = f"{base} sslrootcert={os.path.join(self.dir, 'other-ca.pem')}"
         proc = run("run", pipeline, "--progress", "0s", env={"PG_URI": wrong})
         self.assertEqual(proc.returncode, 1, proc.stderr)
@@ -54,6 +59,10 @@ table = "routes"
         self.assertIn("certificate verify failed", proc.stderr)
 
     def install_cert(self, data):
+        with open(os.path.join(data, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\n"
+                    "hostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n"
+                    "hostnossl all all 127.0.0.1/32 reject\nhostnossl all all ::1/128 reject\n")
         for src, dst in (("good-server.pem", "server.pem"), ("good-server.key", "server.key")):
             path = os.path.join(data, dst)
             shutil.copy(os.path.join(self.dir, src), path)
