@@ -19,6 +19,11 @@ class Sink {
   // backoff (the same batch again), others stop the sink.
   virtual void write(std::span<const Message> batch) = 0;
 
+  // True when the sink stores records a transform rejected (those with a
+  // Message::reject_reason) in a dead letter of its own, in the same
+  // transaction as the batch's rows. Other sinks are never given them.
+  virtual bool keeps_rejects() const { return false; }
+
   // Makes everything written so far durable. Kafka offsets are committed only
   // after it returns, so a crash replays at most the unflushed batches.
   virtual void flush() {}

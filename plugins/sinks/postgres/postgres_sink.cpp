@@ -108,6 +108,8 @@ class PostgresSink : public sluice::Sink {
     }
   }
 
+  bool keeps_rejects() const override { return true; }
+
   void on_revoke(const std::string&, const std::vector<int32_t>& partitions) override { offsets_.forget(partitions); }
 
   void write(std::span<const sluice::Message> batch) override {
