@@ -1,0 +1,113 @@
+"""http_checker scheduling: 2,000 targets on a 2 s interval for 20 s against
+one local server. Each target is checked 10 +- 1 times and the first checks
+are spread over the whole interval rather than fired at once."""
+import asyncio
+import collections
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from harness import TempDirTest, process, wait_for
+
+TARGETS = 2000
+INTERVAL = 2.0
+WINDOW = 20.0
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+
+
+class FastServer:
+    """A keep-alive HTTP/1.1 server on asyncio: cheap enough per request that
+    the checker, not the server, sets the pace even in a sanitizer build."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+        self.first_seen = {}
+        self.loop = asyncio.new_event_loop()
+        self.server = self.loop.run_until_complete(asyncio.start_server(self.handle, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    async def handle(self, reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                self.counts[path] += 1
+                self.first_seen.setdefault(path, time.monotonic())
+                writer.write(RESPONSE)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def close(self):
+        async def stop():
+            self.server.close()
+            await self.server.wait_closed()
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+class Scheduling(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.server = FastServer()
+        self.addCleanup(self.server.close)
+
+    def test_2000_targets_each_checked_on_its_interval_with_spread_first_checks(self):
+        urls = [f"http://127.0.0.1:{self.server.port}/t/{i}" for i in range(TARGETS)]
+        targets = self.write("targets.txt", "\n".join(urls) + "\n")  # one URL per line
+        out = os.path.join(self.dir, "out.jsonl")
+        path = self.write("p.toml", f"""
+name = "schedule"
+[[sources]]
+name = "checker"
+type = "http_checker"
+topic = "checks"
+key = "url"
+interval = "{INTERVAL}s"
+timeout = "1s"
+targets_file = "{targets}"
+log_every = "5s"
+[[sinks]]
+type = "file"
+topic = "checks"
+path = "{out}"
+fsync = false
+""")
+        with process("run", path, "--progress", "0s", stdout=subprocess.DEVNULL) as p:
+            wait_for(lambda: f"{TARGETS} target(s)" in p.stderr_text(), what="the checker to start")
+            start = time.monotonic()
+            # The measurement window itself: its length is what is being tested.
+            wait_for(lambda: time.monotonic() - start >= WINDOW, timeout=WINDOW + 5, what="the window")
+            p.signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=60), 0, p.stderr_text())
+            log = p.stderr_text()
+
+        counts = [self.server.counts[f"/t/{i}"] for i in range(TARGETS)]
+        off = [(i, c) for i, c in enumerate(counts) if not 9 <= c <= 11]
+        self.assertFalse(off, f"targets not checked 10+-1 times (first 10 of {len(off)}): {off[:10]}")
+
+        firsts = sorted(self.server.first_seen[f"/t/{i}"] for i in range(TARGETS))
+        spread = firsts[-1] - firsts[0]
+        self.assertGreater(spread, 0.9 * INTERVAL, "first checks bunched together")
+        self.assertLess(spread, INTERVAL + 0.5)
+        # evenly: each tenth of the interval holds about a tenth of the first checks
+        buckets = collections.Counter(min(9, int((t - firsts[0]) / (INTERVAL / 10))) for t in firsts)
+        for b in range(10):
+            self.assertGreater(buckets[b], TARGETS / 10 * 0.5, f"bucket {b}: {sorted(buckets.items())}")
+            self.assertLess(buckets[b], TARGETS / 10 * 1.5, f"bucket {b}: {sorted(buckets.items())}")
+
+        # The summary counts what was emitted; requests cut off by the stop are counted apart.
+        m = re.search(r"checker: summary: checks: (\d+), failed: (\d+).*cancelled at stop: (\d+)", log)
+        self.assertTrue(m, log)
+        checks, failed, cancelled = map(int, m.groups())
+        self.assertEqual(failed, 0, log)
+        self.assertLessEqual(checks, sum(counts))
+        self.assertLessEqual(sum(counts), checks + cancelled)
+        self.assertRegex(log, r"scheduling lag avg [\d.]+ ms max [\d.]+ ms")
