@@ -16,5 +16,6 @@ void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_broker(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_plugins(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_test(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace sluice::cli

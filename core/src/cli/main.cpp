@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   sluice::cli::add_check(app, global, exit_code);
   sluice::cli::add_broker(app, global, exit_code);
   sluice::cli::add_plugins(app, global, exit_code);
+  sluice::cli::add_test(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include "config/option_validation.h"
 #include "config/toml_fwd.h"
 #include "plugin/registry.h"
+#include "transform/transform_chain.h"
 
 namespace sluice {
 
@@ -132,7 +133,44 @@ class Loader {
     step.name = text("name").empty() ? text("type") : text("name");
     step.values["name"] = step.name;
     step.topic = text("topic");
+    load_transforms(table, path, step);
     return step;
+  }
+
+  // Scripts are compiled (and their top level run) here, so that `check`
+  // and `run` both stop on a script that does not load.
+  void load_transforms(const toml::table& table, const std::string& path, StepConfig& step) {
+    TransformSettings& t = step.transforms;
+    if (auto it = step.values.find("transform_instructions"); it != step.values.end())
+      if (auto* n = std::get_if<int64_t>(&it->second)) t.instructions = *n;
+    if (auto it = step.values.find("transform_memory"); it != step.values.end())
+      if (auto* text = std::get_if<std::string>(&it->second)) {
+        auto bytes = parse_size(*text);
+        if (bytes && *bytes >= (1u << 20)) {
+          t.memory_bytes = *bytes;
+        } else {
+          const toml::node* node = table.get("transform_memory");
+          diags_.error(node ? pos(node->source()) : step.pos, path + ".transform_memory",
+                       "`" + *text + "` is not a size of at least 1MB", "e.g. \"64MB\"");
+        }
+      }
+    if (auto it = step.values.find("dead_letter_topic"); it != step.values.end())
+      if (auto* topic = std::get_if<std::string>(&it->second)) t.dead_letter_topic = *topic;
+    auto it = step.values.find("transforms");
+    if (it == step.values.end()) return;
+    auto* scripts = std::get_if<std::vector<std::string>>(&it->second);
+    if (!scripts) return;
+    const toml::node* node = table.get("transforms");
+    SourcePos where = node ? pos(node->source()) : step.pos;
+    std::filesystem::path base = std::filesystem::path(file_).parent_path();
+    for (const auto& script : *scripts) {
+      std::filesystem::path resolved = std::filesystem::path(script).is_absolute() ? std::filesystem::path(script)
+                                                                                   : base / script;
+      std::string shown = resolved.lexically_normal().string();
+      std::string error = check_script(shown, shown, {t.instructions, t.memory_bytes});
+      if (!error.empty()) diags_.error(where, path + ".transforms", error);
+      t.scripts.push_back(shown);
+    }
   }
 
   void check_names_and_topics(const PipelineConfig& config) {

@@ -33,6 +33,10 @@ struct SourceCommon {
   std::string name, type, topic;
   std::optional<std::string> key;
   int64_t partitions = 1;
+  std::vector<std::string> transforms;
+  std::optional<std::string> dead_letter_topic;
+  int64_t transform_instructions = 10'000'000;
+  std::string transform_memory;
 };
 const Options<SourceCommon>& source_common_options();
 
@@ -44,6 +48,17 @@ struct SinkCommon {
   std::string on_expired;
   int64_t batch_max_rows = 10000;
   Milliseconds batch_max_wait{100};
+  std::vector<std::string> transforms;
+  int64_t transform_instructions = 10'000'000;
+  std::string transform_memory;
+};
+
+// The Lua transforms of a source or sink, resolved and compiled once at load.
+struct TransformSettings {
+  std::vector<std::string> scripts;  // paths, relative ones resolved against the pipeline file
+  int64_t instructions = 10'000'000;
+  size_t memory_bytes = 64u << 20;
+  std::string dead_letter_topic;     // sources only; empty: rejects are logged and counted
 };
 const Options<SinkCommon>& sink_common_options();
 
@@ -54,6 +69,7 @@ struct StepConfig {
   std::string topic;
   SourcePos pos;
   OptionValues values;     // common and plugin options together, defaults filled in
+  TransformSettings transforms;
 };
 
 struct PipelineConfig {

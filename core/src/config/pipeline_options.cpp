@@ -35,7 +35,19 @@ const Options<SourceCommon>& source_common_options() {
     .string("key", &SourceCommon::key, "record field used as the message key (default: none)")
     .integer("partitions", &SourceCommon::partitions,
              "partitions of the topic when sluice creates it (embedded broker)")
-      .def(1).range(1, 10000);
+      .def(1).range(1, 10000)
+    .string_list("transforms", &SourceCommon::transforms,
+                 "Lua scripts run on each record before it is produced, in order (paths relative to "
+                 "the pipeline file)")
+    .string("dead_letter_topic", &SourceCommon::dead_letter_topic,
+            "Kafka topic for records a transform rejects: original value, reason in header "
+            "`sluice.reason` (default: rejects are logged and counted)")
+    .integer("transform_instructions", &SourceCommon::transform_instructions,
+             "instruction budget of one transform call; beyond it the record is rejected")
+      .def(10'000'000).range(1000, 1e12)
+    .string("transform_memory", &SourceCommon::transform_memory,
+            "memory cap of the transforms' Lua state (e.g. \"64MB\"); beyond it the record is rejected")
+      .def("64MB");
   return options;
 }
 
@@ -55,7 +67,16 @@ const Options<SinkCommon>& sink_common_options() {
     .integer("batch_max_rows", &SinkCommon::batch_max_rows, "most records per batch")
       .def(10000).range(1, 1'000'000)
     .duration("batch_max_wait", &SinkCommon::batch_max_wait,
-              "longest a partial batch waits for more records").def("100ms").range(0, 60'000);
+              "longest a partial batch waits for more records").def("100ms").range(0, 60'000)
+    .string_list("transforms", &SinkCommon::transforms,
+                 "Lua scripts run on each consumed record before the sink writes it, in order "
+                 "(paths relative to the pipeline file)")
+    .integer("transform_instructions", &SinkCommon::transform_instructions,
+             "instruction budget of one transform call; beyond it the record is rejected")
+      .def(10'000'000).range(1000, 1e12)
+    .string("transform_memory", &SinkCommon::transform_memory,
+            "memory cap of the transforms' Lua state (e.g. \"64MB\"); beyond it the record is rejected")
+      .def("64MB");
   return options;
 }
 

@@ -1,6 +1,7 @@
 #include "kafka/producer.h"
 
 #include <cerrno>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 
@@ -44,13 +45,39 @@ rd_kafka_topic_t* Producer::topic(const std::string& name) {
 
 void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key,
                        std::string_view value, const std::atomic<bool>& stopping) {
+  produce(topic, key, value, {}, stopping);
+}
+
+void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key, std::string_view value,
+                       std::span<const std::pair<std::string_view, std::string_view>> headers,
+                       const std::atomic<bool>& stopping) {
   throw_if_failed();
   for (;;) {
-    int rc = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                              const_cast<char*>(value.data()), value.size(),
-                              key ? key->data() : nullptr, key ? key->size() : 0, nullptr);
-    if (rc == 0) return;
-    rd_kafka_resp_err_t err = rd_kafka_last_error();
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (headers.empty()) {
+      int rc = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                const_cast<char*>(value.data()), value.size(),
+                                key ? key->data() : nullptr, key ? key->size() : 0, nullptr);
+      if (rc == 0) return;
+      err = rd_kafka_last_error();
+    } else {
+      // librdkafka takes the headers only when the produce succeeds.
+      std::unique_ptr<rd_kafka_headers_t, decltype(&rd_kafka_headers_destroy)> list(
+          rd_kafka_headers_new(headers.size()), rd_kafka_headers_destroy);
+      for (const auto& [name, text] : headers)
+        rd_kafka_header_add(list.get(), name.data(), static_cast<ssize_t>(name.size()), text.data(),
+                            static_cast<ssize_t>(text.size()));
+      const char* key_data = key ? key->data() : nullptr;
+      size_t key_size = key ? key->size() : 0;
+      err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_KEY(key_data, key_size),
+                              RD_KAFKA_V_HEADERS(list.get()), RD_KAFKA_V_END);
+      if (!err) {
+        (void)list.release();
+        return;
+      }
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
       throw Error(ErrorClass::fatal, std::string("produce to `") + rd_kafka_topic_name(topic) +
                                          "`: " + rd_kafka_err2str(err));

@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,6 +33,10 @@ class Producer {
   // `stopping` turns true. Throws sluice::Error once a delivery failed for good.
   void produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key,
                std::string_view value, const std::atomic<bool>& stopping);
+  // The same with message headers (name, value), e.g. a dead letter's reason.
+  void produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key, std::string_view value,
+               std::span<const std::pair<std::string_view, std::string_view>> headers,
+               const std::atomic<bool>& stopping);
 
   // Waits until every queued record is acknowledged; false on timeout.
   bool flush(std::chrono::milliseconds timeout);

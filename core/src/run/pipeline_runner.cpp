@@ -83,6 +83,8 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       for (const auto& s : config.sources)
         broker->create_topic(s.topic, static_cast<int>(std::get<int64_t>(s.values.at("partitions"))));
       for (const auto& s : config.sinks) broker->create_topic(s.topic, 1);
+      for (const auto& s : config.sources)
+        if (!s.transforms.dead_letter_topic.empty()) broker->create_topic(s.transforms.dead_letter_topic, 1);
       spdlog::info("embedded broker listening on {}", bootstrap);
     }
     for (const auto& step : run_sinks ? config.sinks : std::vector<StepConfig>{}) {

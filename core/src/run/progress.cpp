@@ -8,6 +8,14 @@
 
 namespace sluice {
 
+namespace {
+// Only pipelines with transforms drop or reject; others keep the short line.
+std::string transformed(uint64_t dropped, uint64_t rejected) {
+  if (!dropped && !rejected) return {};
+  return fmt::format(", dropped {}, rejected {}", dropped, rejected);
+}
+}  // namespace
+
 Progress::Progress(std::string pipeline, const std::vector<std::unique_ptr<SourceRunner>>& sources,
                    const std::vector<std::unique_ptr<SinkRunner>>& sinks, const Producer* producer)
     : pipeline_(std::move(pipeline)),
@@ -30,15 +38,16 @@ void Progress::report() {
   };
   for (const auto& s : sources_) {
     uint64_t total = s->emitted();
-    line += fmt::format(" {} -> {} {}/s ({} total)", s->name(), s->topic(), rate(total), total);
+    line += fmt::format(" {} -> {} {}/s ({} total{})", s->name(), s->topic(), rate(total), total,
+                        transformed(s->dropped(), s->rejected()));
   }
   if (producer_)
     line += fmt::format(" | acked {}{}", producer_->delivered(),
                         producer_->failed() ? fmt::format(", FAILED {}", producer_->failed()) : "");
   for (const auto& s : sinks_) {
     uint64_t total = s->written();
-    line += fmt::format(" | {} <- {} {}/s ({} total, lag {})", s->name(), s->topic(), rate(total),
-                        total, s->lag());
+    line += fmt::format(" | {} <- {} {}/s ({} total, lag {}{})", s->name(), s->topic(), rate(total),
+                        total, s->lag(), transformed(s->dropped(), s->rejected()));
   }
   spdlog::info("{}", line);
 }

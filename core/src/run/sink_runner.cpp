@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <random>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -40,6 +39,10 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       limits_(limits),
       batch_max_rows_(static_cast<size_t>(value_or<int64_t>(step.values, "batch_max_rows", 10000))),
       batch_max_wait_(value_or<Milliseconds>(step.values, "batch_max_wait", Milliseconds(100))) {
+  // Rejected records reach only a sink with a dead letter of its own (written
+  // in the batch's transaction); for others they are counted and logged.
+  if (!step.transforms.scripts.empty())
+    transforms_ = std::make_unique<SinkTransforms>(step, sink_->keeps_rejects());
   ConsumerSettings settings;
   settings.group = consumer_group(pipeline, step);
   settings.topic = step.topic;
@@ -91,8 +94,9 @@ void SinkRunner::run() {
   process_pending();
   consumer_->close();
   if (written() > 0) {
-    double seconds = std::chrono::duration<double>(last_batch_at_ - first_batch_at_).count();
-    spdlog::info("{}: {} records in {:.2f}s, {:.0f} records/s (from the first batch to the last)", name_, written(),
+    double seconds = std::chrono::duration<double>(last_batch_at_ - *first_record_at_).count();
+    spdlog::info("{}: {} records in {:.2f}s, {:.0f} records/s (from the first record received to the last written)",
+                 name_, written(),
                  seconds, seconds > 0 ? static_cast<double>(written()) / seconds : 0.0);
   }
 }
@@ -109,16 +113,23 @@ void SinkRunner::fill_batch() {
     // Short slices: records move into the batch as they come rather than
     // waiting inside librdkafka until the whole window has passed.
     consumer_->poll(pending_, room, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(20)));
+    // The rate is measured from the first record received, so the time spent
+    // collecting the first batch counts too.
+    if (!first_record_at_ && !pending_.empty()) first_record_at_ = Clock::now();
   } while (!stop_.requested() && pending_.size() < batch_max_rows_ && Clock::now() < deadline &&
            !(limits_.exit_after && written() + pending_.size() >= limits_.exit_after));
 }
 
 void SinkRunner::process_pending() {
   if (pending_.empty()) return;
-  if (written() == 0) first_batch_at_ = std::chrono::steady_clock::now();
   views_.clear();
   std::map<int32_t, int64_t> next;
+  // Transforms run once per batch: a retried write reuses what they made,
+  // since scripts may keep state.
+  if (transforms_) transforms_->apply(pending_, topic_, views_);
   for (const auto& m : pending_) {
+    next[m->partition] = m->offset + 1;
+    if (transforms_) continue;
     Message v;
     v.topic = topic_;
     v.partition = m->partition;
@@ -128,9 +139,8 @@ void SinkRunner::process_pending() {
     v.value = {static_cast<const char*>(m->payload), m->len};
     v.timestamp_ms = rd_kafka_message_timestamp(m.get(), nullptr);
     views_.push_back(v);
-    next[m->partition] = m->offset + 1;
   }
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = 0; !views_.empty(); ++attempt) {
     try {
       sink_->write(views_);
       sink_->flush();
@@ -177,7 +187,8 @@ void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {
         spdlog::warn("{}: giving up committing offsets for now: {}", name_, e.what());
         return;
       }
-      std::this_thread::sleep_for(backoff(attempt));
+      // On stop, give up: the batch is durable, a lost commit only means a replay.
+      if (stop_.wait_for(backoff(attempt))) return;
     }
   }
 }

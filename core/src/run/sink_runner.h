@@ -12,6 +12,7 @@
 
 #include "config/pipeline.h"
 #include "kafka/consumer.h"
+#include "run/sink_transforms.h"
 #include "run/stop_signal.h"
 #include "sluice/sink.h"
 
@@ -42,6 +43,8 @@ class SinkRunner : public RebalanceListener {
   const std::string& topic() const { return topic_; }
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   int64_t lag() const { return lag_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return transforms_ ? transforms_->dropped() : 0; }
+  uint64_t rejected() const { return transforms_ ? transforms_->rejected() : 0; }
 
  private:
   void fill_batch();
@@ -58,6 +61,7 @@ class SinkRunner : public RebalanceListener {
   std::chrono::milliseconds batch_max_wait_;
   std::unique_ptr<Consumer> consumer_;  // after the members its callbacks use
 
+  std::unique_ptr<SinkTransforms> transforms_;  // none without `transforms`
   std::vector<KafkaMessage> pending_;
   std::vector<Message> views_;
   std::map<int32_t, int64_t> next_offset_;  // per partition: next offset to read
@@ -66,8 +70,9 @@ class SinkRunner : public RebalanceListener {
   std::optional<std::map<int32_t, int64_t>> drain_targets_;
   std::atomic<uint64_t> written_{0};
   std::atomic<int64_t> lag_{0};
-  bool revoking_ = false;
-  std::chrono::steady_clock::time_point first_batch_at_, last_batch_at_;  // inside on_revoke: no seeking, the partitions are going
+  bool revoking_ = false;  // inside on_revoke: no seeking, the partitions are going
+  std::optional<std::chrono::steady_clock::time_point> first_record_at_;
+  std::chrono::steady_clock::time_point last_batch_at_;
 };
 
 }  // namespace sluice

@@ -1,5 +1,7 @@
 #include "run/source_runner.h"
 
+#include <chrono>
+
 namespace sluice {
 
 SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> source,
@@ -12,14 +14,59 @@ SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> sourc
       stop_(stop) {
   if (auto it = step.values.find("key"); it != step.values.end())
     if (auto* field = std::get_if<std::string>(&it->second)) key_.emplace(*field);
+  if (!step.transforms.scripts.empty()) {
+    chain_ = std::make_unique<TransformChain>(step.transforms.scripts,
+                                              TransformLimits{step.transforms.instructions, step.transforms.memory_bytes});
+    if (!step.transforms.dead_letter_topic.empty()) dead_letter_ = producer.topic(step.transforms.dead_letter_topic);
+    reject_log_ = std::make_unique<RejectLog>(name_, dead_letter_ ? "sent to the dead-letter topic" : "no dead_letter_topic, so it is not produced");
+  }
 }
 
 void SourceRunner::run() { source_->run(*this); }
 
 void SourceRunner::emit(std::string_view value, std::optional<std::string_view> key) {
+  if (chain_) return emit_transformed(value, key);
   if (!key && key_) key = key_->extract(value);
   producer_.produce(topic_, key, value, stop_.flag());
   emitted_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SourceRunner::emit_transformed(std::string_view value, std::optional<std::string_view> key) {
+  const bool key_given = key.has_value();
+  if (!key && key_) key = key_->extract(value);
+  RecordMeta meta;
+  meta.topic = topic_name_;
+  meta.key = key;
+  meta.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  arena_.clear();
+  outputs_.clear();
+  TransformOutcome outcome = chain_->run(value, meta, arena_, outputs_);
+  emitted_.fetch_add(1, std::memory_order_relaxed);
+  if (outcome == TransformOutcome::drop) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (outcome == TransformOutcome::reject) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    if (dead_letter_) {
+      headers_.assign({{"sluice.reason", chain_->reason()}});
+      producer_.produce(dead_letter_, key, value, headers_, stop_.flag());
+    } else {
+      reject_log_->rejected("from " + name_, chain_->reason());
+    }
+    return;
+  }
+  std::string_view all(arena_);
+  for (const TransformOutput& out : outputs_) {
+    std::string_view v = all.substr(out.value_begin, out.value_end - out.value_begin);
+    std::optional<std::string_view> k = key;
+    if (out.key_set) k = out.key_null ? std::nullopt : std::optional(all.substr(out.key_begin, out.key_end - out.key_begin));
+    else if (key_ && !key_given) k = key_->extract(v);  // the key field of what the transforms made
+    headers_.clear();
+    for (const auto& [name, text] : out.headers) headers_.emplace_back(name, text);
+    producer_.produce(topic_, k, v, headers_, stop_.flag());
+  }
 }
 
 bool SourceRunner::wait_for(double seconds) {

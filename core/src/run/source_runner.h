@@ -5,12 +5,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/pipeline.h"
 #include "kafka/producer.h"
 #include "run/key_extractor.h"
+#include "run/reject_log.h"
 #include "run/stop_signal.h"
 #include "sluice/source.h"
+#include "transform/transform_chain.h"
 
 namespace sluice {
 
@@ -30,6 +34,8 @@ class SourceRunner : public Emitter {
   const std::string& topic() const { return topic_name_; }
   bool finite() const { return source_->finite(); }
   uint64_t emitted() const { return emitted_.load(std::memory_order_relaxed); }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
   std::string name_, topic_name_;
@@ -38,7 +44,16 @@ class SourceRunner : public Emitter {
   rd_kafka_topic_t* topic_;
   std::optional<KeyExtractor> key_;
   StopSignal& stop_;
-  std::atomic<uint64_t> emitted_{0};
+  std::atomic<uint64_t> emitted_{0}, dropped_{0}, rejected_{0};
+
+  // Transforms run before producing: a reject goes to the dead-letter topic.
+  void emit_transformed(std::string_view value, std::optional<std::string_view> key);
+  std::unique_ptr<TransformChain> chain_;
+  rd_kafka_topic_t* dead_letter_ = nullptr;
+  std::unique_ptr<RejectLog> reject_log_;
+  std::string arena_;
+  std::vector<TransformOutput> outputs_;
+  std::vector<std::pair<std::string_view, std::string_view>> headers_;
 };
 
 }  // namespace sluice

@@ -1,0 +1,52 @@
+// The sink side of Lua transforms: turns a consumed batch into what the sink
+// writes. Passing records become messages viewing the transformed JSON (held
+// here until the next batch), a split several messages with the same
+// partition and offset, a drop nothing. A reject becomes one message with the
+// original value and `reject_reason` set when the sink has a dead letter;
+// otherwise it is counted and logged, never written.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/pipeline.h"
+#include "kafka/handles.h"
+#include "run/reject_log.h"
+#include "sluice/message.h"
+#include "transform/transform_chain.h"
+
+namespace sluice {
+
+class SinkTransforms {
+ public:
+  SinkTransforms(const StepConfig& step, bool sink_has_dead_letter);
+
+  // Runs the chain once per consumed message. `views` is cleared and filled;
+  // it stays valid until the next call.
+  void apply(const std::vector<KafkaMessage>& consumed, const std::string& topic, std::vector<Message>& views);
+
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+
+ private:
+  // What became of one consumed message, before views can be taken.
+  struct Entry {
+    size_t message;
+    TransformOutcome outcome;
+    size_t first_output, end_output;   // pass: range of outputs_
+    size_t reason_begin, reason_end;   // reject: range of reasons_
+  };
+
+  TransformChain chain_;
+  bool dead_letter_;
+  RejectLog reject_log_;
+  std::string arena_, reasons_;
+  std::vector<TransformOutput> outputs_;
+  std::vector<Entry> entries_;
+  std::vector<HeaderView> headers_;
+  std::atomic<uint64_t> dropped_{0}, rejected_{0};
+};
+
+}  // namespace sluice

@@ -1,0 +1,37 @@
+// JSON <-> Lua values, faithful both ways: integers stay integers (64-bit),
+// floats stay floats, null is the `sluice.null` sentinel, and decoded arrays
+// and empty objects carry a marker metatable so they encode as they came.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <simdjson.h>
+
+extern "C" {
+#include <lua.h>
+}
+
+namespace sluice {
+
+class JsonToLua {
+ public:
+  // Pushes the decoded value; on failure pushes nothing and sets `error`.
+  bool push(lua_State* L, std::string_view json, std::string& error);
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
+// Appends the Lua value at `index` as JSON. On failure `out` may hold a
+// partial value; `error` says which value could not be encoded.
+bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error);
+
+// Appends a finite double so that it reads back as the same float: plain
+// decimals in the usual range (1700000000.123, 1.0), exponents beyond it.
+void append_json_float(std::string& out, double v);
+
+// Appends `text` as a JSON string literal.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace sluice

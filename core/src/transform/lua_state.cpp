@@ -1,0 +1,298 @@
+#include "transform/lua_state.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <cstdlib>
+#include <string_view>
+#include <stdexcept>
+
+extern "C" {
+#include <lauxlib.h>
+#include <lualib.h>
+}
+
+#include "transform/lua_helpers.h"
+
+namespace sluice {
+
+namespace {
+
+char null_anchor;  // its address is the JSON null sentinel
+
+// Names left out of the sandbox fail loudly instead of reading as nil, so a
+// script author learns why at once rather than from "attempt to call a nil value".
+int forbidden(lua_State* L) {
+  return luaL_error(L, "%s is not available in the sluice sandbox", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+void set_forbidden(lua_State* L, int table, const char* field, const char* shown) {
+  table = lua_absindex(L, table);
+  lua_pushstring(L, shown);
+  lua_pushcclosure(L, forbidden, 1);
+  lua_setfield(L, table, field);
+}
+
+int forbidden_library_index(lua_State* L) {
+  const char* lib = lua_tostring(L, lua_upvalueindex(1));
+  const char* key = lua_tostring(L, 2);
+  return luaL_error(L, "%s.%s is not available in the sluice sandbox (no %s library)", lib,
+                    key ? key : "?", lib);
+}
+
+void set_forbidden_library(lua_State* L, const char* name) {
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, forbidden_library_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, forbidden_library_index, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  lua_setglobal(L, name);
+}
+
+// load() restricted to text: precompiled bytecode can crash the VM.
+int load_text_only(lua_State* L) {
+  int nargs = lua_gettop(L);
+  if (nargs >= 3 && !lua_isnil(L, 3)) {
+    const char* mode = lua_tostring(L, 3);
+    if (!mode || std::string_view(mode) != "t")
+      return luaL_error(L, "load: only text chunks (mode \"t\") are allowed in the sluice sandbox");
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  if (nargs >= 2) lua_pushvalue(L, 2); else lua_pushnil(L);
+  lua_pushliteral(L, "t");
+  if (nargs >= 4) {
+    lua_pushvalue(L, 4);
+    lua_call(L, 4, LUA_MULTRET);
+  } else {
+    lua_call(L, 3, LUA_MULTRET);
+  }
+  return lua_gettop(L) - nargs;
+}
+
+// A fresh environment: the script's own globals, reading through to the sandbox.
+void push_environment(lua_State* L) {
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
+bool valid_module_name(std::string_view name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
+  return name.find("..") == std::string_view::npos;
+}
+
+// require, confined to the transforms path; modules are text files, each with
+// its own environment, loaded once per state.
+int sandboxed_require(lua_State* L) {
+  // Only Lua strings here: a Lua error longjmps over C++ destructors.
+  size_t len = 0;
+  const char* name = luaL_checklstring(L, 1, &len);
+  const char* dir = lua_tostring(L, lua_upvalueindex(1));
+  if (!valid_module_name({name, len}))
+    return luaL_error(L, "require: `%s` is not a module name (letters, digits, _ and dots only)", name);
+  if (!dir || !*dir) return luaL_error(L, "require: no transforms path to load `%s` from", name);
+  lua_getfield(L, LUA_REGISTRYINDEX, "sluice.loaded");
+  if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  const char* relative = luaL_gsub(L, name, ".", "/");
+  const char* path = lua_pushfstring(L, "%s/%s.lua", dir, relative);
+  if (luaL_loadfilex(L, path, "t") != LUA_OK)
+    return luaL_error(L, "require `%s`: %s", name, lua_tostring(L, -1));
+  push_environment(L);
+  lua_setupvalue(L, -2, 1);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, 2, name);
+  return 1;
+}
+
+// collectgarbage without the options that would switch the collector off
+// (or retune it) for every later record of the state.
+int limited_collectgarbage(lua_State* L) {
+  const char* option = luaL_optstring(L, 1, "collect");
+  std::string_view o(option);
+  if (o != "collect" && o != "count" && o != "step" && o != "isrunning")
+    return luaL_error(L, "collectgarbage(\"%s\") is not available in the sluice sandbox", option);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+int print_to_log(lua_State* L) {
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 1; i <= n; ++i) {
+    if (i > 1) luaL_addchar(&b, '\t');
+    luaL_tolstring(L, i, nullptr);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  log_from_lua("info", lua_tostring(L, -1));
+  return 0;
+}
+
+}  // namespace
+
+void* lua_json_null() { return &null_anchor; }
+
+LuaState::LuaState(TransformLimits limits, std::string module_dir)
+    : limits_(limits), module_dir_(std::move(module_dir)), L_(nullptr, lua_close) {
+  alloc_.cap = limits_.memory_bytes;
+  L_.reset(lua_newstate(&LuaState::allocate, &alloc_));
+  if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
+  lua_setwarnf(L_.get(), nullptr, nullptr);
+  open_sandbox();
+}
+
+LuaState::~LuaState() = default;
+
+void* LuaState::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
+  auto* a = static_cast<Alloc*>(ud);
+  size_t old = ptr ? osize : 0;  // without ptr, osize names a type, not a size
+  if (nsize == 0) {
+    std::free(ptr);
+    a->used -= old;
+    return nullptr;
+  }
+  if (a->enforce && nsize > old && a->used - old + nsize > a->cap) {
+    a->overrun = true;
+    return nullptr;
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (p) a->used = a->used - old + nsize;
+  return p;
+}
+
+void LuaState::budget_hook(lua_State* L, lua_Debug* ar) {
+  // luaL_where does not see the interrupted function from inside a hook; ar does.
+  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+    lua_pushfstring(L, "%s:%d: instruction budget exceeded (an endless loop?)", ar->short_src, ar->currentline);
+  else
+    lua_pushliteral(L, "instruction budget exceeded (an endless loop?)");
+  lua_error(L);
+}
+
+void LuaState::open_sandbox() {
+  lua_State* L = L_.get();
+  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},      {LUA_TABLIBNAME, luaopen_table},
+                                  {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+                                  {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_OSLIBNAME, luaopen_os},
+                                  {LUA_COLIBNAME, luaopen_coroutine}};
+  for (const auto& lib : libs) {
+    luaL_requiref(L, lib.name, lib.func, 1);
+    lua_pop(L, 1);
+  }
+  lua_pushglobaltable(L);
+  int g = lua_gettop(L);
+  set_forbidden(L, g, "dofile", "dofile");
+  set_forbidden(L, g, "loadfile", "loadfile");
+  lua_getfield(L, g, "load");
+  lua_pushcclosure(L, load_text_only, 1);
+  lua_setfield(L, g, "load");
+  lua_pushcfunction(L, print_to_log);
+  lua_setfield(L, g, "print");
+  lua_getfield(L, g, "collectgarbage");
+  lua_pushcclosure(L, limited_collectgarbage, 1);
+  lua_setfield(L, g, "collectgarbage");
+
+  lua_getfield(L, g, "string");
+  set_forbidden(L, -1, "dump", "string.dump");
+  lua_pop(L, 1);
+  lua_getfield(L, g, "os");
+  for (const char* name : {"execute", "exit", "getenv", "remove", "rename", "tmpname", "setlocale"})
+    set_forbidden(L, -1, name, (std::string("os.") + name).c_str());
+  lua_pop(L, 1);
+  for (const char* name : {"io", "debug", "package"}) set_forbidden_library(L, name);
+
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "sluice.loaded");
+  lua_pushstring(L, module_dir_.c_str());
+  lua_pushcclosure(L, sandboxed_require, 1);
+  lua_setfield(L, g, "require");
+
+  // Keyed by address, not name: looked up for every table encoded.
+  for (const char* marker : {kArrayMarker, kObjectMarker, kManyMarker}) {
+    lua_newtable(L);
+    lua_pushstring(L, marker);
+    lua_setfield(L, -2, "__name");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, marker);
+  }
+  open_sluice_helpers(L);
+  lua_setfield(L, g, "sluice");
+  lua_pop(L, 1);
+}
+
+bool LuaState::load_script(const std::string& path, const std::string& chunkname, std::string& error) {
+  lua_State* L = L_.get();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = chunkname + ": cannot read the script";
+    return false;
+  }
+  std::ostringstream read;
+  read << in.rdbuf();
+  const std::string text = read.str();
+  int status = luaL_loadbufferx(L, text.data(), text.size(), ("@" + chunkname).c_str(), "t");
+  if (status != LUA_OK) {
+    error = pop_error(status);
+    return false;
+  }
+  push_environment(L);
+  lua_pushvalue(L, -1);
+  lua_setupvalue(L, -3, 1);  // the chunk's _ENV
+  lua_insert(L, -2);         // env below the chunk
+  status = call(0, 0);
+  if (status != LUA_OK) {
+    error = pop_error(status);
+    lua_pop(L, 1);
+    return false;
+  }
+  return true;
+}
+
+int LuaState::call(int nargs, int nresults) {
+  lua_State* L = L_.get();
+  alloc_.overrun = false;
+  alloc_.enforce = true;
+  lua_sethook(L, &LuaState::budget_hook, LUA_MASKCOUNT, static_cast<int>(std::min<int64_t>(limits_.instructions, INT32_MAX)));
+  int status = lua_pcall(L, nargs, nresults, 0);
+  lua_sethook(L, nullptr, 0, 0);
+  alloc_.enforce = false;
+  return status;
+}
+
+std::string LuaState::pop_error(int status) {
+  lua_State* L = L_.get();
+  std::string message;
+  if (status == LUA_ERRMEM || alloc_.overrun) {
+    message = "memory limit exceeded (" + std::to_string(limits_.memory_bytes >> 20) + " MB per Lua state)";
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) message += ": " + std::string(lua_tostring(L, -1));
+  } else if (const char* text = lua_tostring(L, -1)) {
+    message = text;
+  } else {
+    message = std::string("error object is a ") + luaL_typename(L, -1);
+  }
+  lua_pop(L, 1);
+  alloc_.overrun = false;
+  return message;
+}
+
+}  // namespace sluice

@@ -1,0 +1,74 @@
+// One sandboxed Lua 5.4 state: its owner, its memory cap and its per-call
+// instruction budget. Each worker thread gets its own; nothing here is shared.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+extern "C" {
+#include <lua.h>
+}
+
+namespace sluice {
+
+struct TransformLimits {
+  int64_t instructions = 10'000'000;   // per call of a script's function
+  size_t memory_bytes = 64u << 20;     // per Lua state, everything it holds
+};
+
+class LuaState {
+ public:
+  // `module_dir`: where `require` may look (the transforms path); empty: nowhere.
+  LuaState(TransformLimits limits, std::string module_dir);
+  LuaState(const LuaState&) = delete;
+  LuaState& operator=(const LuaState&) = delete;
+  ~LuaState();
+
+  lua_State* get() const { return L_.get(); }
+
+  // Compiles `path` (text only) with a fresh environment table inheriting the
+  // sandbox, runs its top level, and leaves the environment on the stack.
+  // On failure returns false with Lua's message ("file:line: ...") in `error`.
+  bool load_script(const std::string& path, const std::string& chunkname, std::string& error);
+
+  // lua_pcall under the instruction budget. A budget or memory overrun turns
+  // into an error message naming the limit.
+  int call(int nargs, int nresults);
+
+  // The error on top of the stack as text (pops it).
+  std::string pop_error(int status);
+
+  const TransformLimits& limits() const { return limits_; }
+  size_t memory_in_use() const { return alloc_.used; }
+
+ private:
+  struct Alloc {
+    size_t used = 0;
+    size_t cap = 0;
+    bool overrun = false;  // the last failed allocation hit the cap
+    // Only scripts are capped: the host's own pushes (decoding a record)
+    // run outside a protected call, where a failed allocation would abort.
+    bool enforce = false;
+  };
+  static void* allocate(void* ud, void* ptr, size_t osize, size_t nsize);
+  static void budget_hook(lua_State* L, lua_Debug* ar);
+  void open_sandbox();
+
+  TransformLimits limits_;
+  std::string module_dir_;
+  Alloc alloc_;
+  std::unique_ptr<lua_State, void (*)(lua_State*)> L_;
+};
+
+// The markers every part of the engine agrees on; each pointer is the
+// registry key (lua_rawgetp) of the marker's metatable.
+inline constexpr char kArrayMarker[] = "sluice.array";     // metatable: encode as JSON array
+inline constexpr char kObjectMarker[] = "sluice.object"; // metatable: encode as JSON object
+inline constexpr char kManyMarker[] = "sluice.many";       // metatable: a split's list of records
+
+// The JSON null sentinel, a light userdata with a fixed address.
+void* lua_json_null();
+
+}  // namespace sluice

@@ -1,0 +1,278 @@
+#include "transform/transform_chain.h"
+
+#include <charconv>
+#include <filesystem>
+#include <stdexcept>
+
+extern "C" {
+#include <lauxlib.h>
+}
+
+namespace sluice {
+
+namespace {
+
+TransformChain* chain_of(lua_State* L) {
+  return static_cast<TransformChain*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+// Both meta.set_key(k) and meta:set_key(k) work.
+int first_argument(lua_State* L) { return lua_istable(L, 1) ? 2 : 1; }
+
+int meta_set_key(lua_State* L) {
+  int arg = first_argument(L);
+  auto& pending = chain_of(L)->pending();
+  if (lua_isnoneornil(L, arg)) {
+    pending.key_set = pending.key_null = true;
+    pending.key.clear();
+    return 0;
+  }
+  if (lua_type(L, arg) != LUA_TSTRING && lua_type(L, arg) != LUA_TNUMBER)
+    return luaL_error(L, "meta.set_key: expected a string, a number or nil, got a %s", luaL_typename(L, arg));
+  size_t len = 0;
+  const char* key = lua_tolstring(L, arg, &len);
+  pending.key_set = true;
+  pending.key_null = false;
+  pending.key.assign(key, len);
+  return 0;
+}
+
+int meta_set_header(lua_State* L) {
+  int arg = first_argument(L);
+  size_t name_len = 0, value_len = 0;
+  const char* name = luaL_checklstring(L, arg, &name_len);
+  const char* value = luaL_checklstring(L, arg + 1, &value_len);
+  auto& headers = chain_of(L)->pending().headers;
+  for (auto& [n, v] : headers)
+    if (n == std::string_view(name, name_len)) {
+      v.assign(value, value_len);
+      return 0;
+    }
+  headers.emplace_back(std::string(name, name_len), std::string(value, value_len));
+  return 0;
+}
+
+// meta is computed on access, so a script that never reads it costs nothing.
+int meta_index(lua_State* L) {
+  const TransformChain* chain = chain_of(L);
+  const RecordMeta* meta = chain->current_meta();
+  size_t len = 0;
+  const char* name = lua_tolstring(L, 2, &len);
+  std::string_view key = name ? std::string_view(name, len) : std::string_view();
+  if (!meta) return 0;
+  if (key == "topic") {
+    lua_pushlstring(L, meta->topic.data(), meta->topic.size());
+  } else if (key == "partition") {
+    lua_pushinteger(L, meta->partition);
+  } else if (key == "offset") {
+    lua_pushinteger(L, meta->offset);
+  } else if (key == "key") {
+    const TransformChain::Carried* carried = chain->current_carried();
+    if (carried && carried->key_set) {
+      if (carried->key_null) lua_pushnil(L);
+      else lua_pushlstring(L, carried->key.data(), carried->key.size());
+    } else if (meta->key) {
+      lua_pushlstring(L, meta->key->data(), meta->key->size());
+    } else {
+      lua_pushnil(L);
+    }
+  } else if (key == "timestamp") {
+    if (meta->timestamp_ms >= 0) lua_pushnumber(L, static_cast<double>(meta->timestamp_ms) / 1000.0);
+    else lua_pushnil(L);
+  } else if (key == "headers") {
+    lua_createtable(L, 0, static_cast<int>(meta->headers.size()));
+    for (const auto& [header, value] : meta->headers) {
+      lua_pushlstring(L, header.data(), header.size());
+      lua_pushlstring(L, value.data(), value.size());
+      lua_rawset(L, -3);
+    }
+  } else if (key == "set_key") {
+    lua_pushvalue(L, lua_upvalueindex(2));
+  } else if (key == "set_header") {
+    lua_pushvalue(L, lua_upvalueindex(3));
+  } else {
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
+int meta_read_only(lua_State* L) {
+  return luaL_error(L, "meta is read-only (use meta.set_key(k) or meta.set_header(name, value))");
+}
+
+bool has_marker(lua_State* L, int index, const char* marker) {
+  if (!lua_getmetatable(L, index)) return false;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
+  bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+std::string text_of(lua_State* L, int index) {
+  if (lua_type(L, index) == LUA_TSTRING || lua_type(L, index) == LUA_TNUMBER) {
+    size_t len = 0;
+    const char* s = lua_tolstring(L, index, &len);
+    return {s, len};
+  }
+  return std::string("(a ") + luaL_typename(L, index) + ")";
+}
+
+}  // namespace
+
+TransformChain::TransformChain(const std::vector<std::string>& paths, TransformLimits limits)
+    : lua_(limits, paths.empty() ? std::string() : std::filesystem::path(paths.front()).parent_path().string()) {
+  lua_State* L = lua_.get();
+  for (const auto& path : paths) {
+    Script script;
+    script.name = std::filesystem::path(path).filename().string();
+    std::string error;
+    if (!lua_.load_script(path, script.name, error)) throw std::runtime_error(error);
+    if (lua_getfield(L, -1, "transform") != LUA_TFUNCTION) {
+      lua_pop(L, 2);
+      throw std::runtime_error(script.name + ": does not define a function transform(record, meta)");
+    }
+    script.function_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    scripts_.push_back(std::move(script));
+  }
+  // meta: an empty proxy whose fields come from meta_index.
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushlightuserdata(L, this);
+  lua_pushlightuserdata(L, this);
+  lua_pushcclosure(L, meta_set_key, 1);
+  lua_pushlightuserdata(L, this);
+  lua_pushcclosure(L, meta_set_header, 1);
+  lua_pushcclosure(L, meta_index, 3);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, meta_read_only);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushliteral(L, "meta");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  meta_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+TransformChain::~TransformChain() = default;
+
+bool TransformChain::reject(std::string reason) {
+  reason_ = std::move(reason);
+  return false;
+}
+
+TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& meta, std::string& out,
+                                     std::vector<TransformOutput>& outputs) {
+  lua_State* L = lua_.get();
+  reason_.clear();
+  const int top = lua_gettop(L);
+  const size_t out_start = out.size(), outputs_start = outputs.size();
+  if (!decoder_.push(L, value, encode_error_)) {
+    reason_ = "not valid JSON: " + encode_error_;
+    return TransformOutcome::reject;
+  }
+  if (!lua_istable(L, -1)) {
+    lua_settop(L, top);
+    reason_ = "not a JSON object: " + std::string(value.substr(0, 64));
+    return TransformOutcome::reject;
+  }
+  static const Carried nothing_set;
+  meta_ = &meta;
+  bool ok = step(0, lua_gettop(L), nothing_set, out, outputs);
+  meta_ = nullptr;
+  current_ = nullptr;
+  lua_settop(L, top);
+  if (!ok) {
+    out.resize(out_start);
+    outputs.resize(outputs_start);
+    return TransformOutcome::reject;
+  }
+  return outputs.size() > outputs_start ? TransformOutcome::pass : TransformOutcome::drop;
+}
+
+bool TransformChain::step(size_t i, int record, const Carried& carried, std::string& out,
+                          std::vector<TransformOutput>& outputs) {
+  if (i == scripts_.size()) return emit(record, carried, out, outputs);
+  lua_State* L = lua_.get();
+  const Script& script = scripts_[i];
+  if (!lua_checkstack(L, 8)) return reject(script.name + ": Lua stack exhausted");
+  current_ = &carried;
+  pending_ = carried;
+  const int base = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script.function_ref);
+  lua_pushvalue(L, record);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, meta_ref_);
+  int status = lua_.call(2, 2);
+  if (status != LUA_OK) {
+    std::string message = lua_.pop_error(status);
+    if (message.compare(0, script.name.size() + 1, script.name + ":") != 0) message = script.name + ": " + message;
+    return reject(std::move(message));
+  }
+  Carried mine = std::move(pending_);
+  const int result = base + 1, extra = base + 2;
+  bool ok = true;
+  if (lua_isnil(L, result)) {
+    if (!lua_isnil(L, extra)) ok = reject(script.name + ": " + text_of(L, extra));
+  } else if (!lua_istable(L, result)) {
+    ok = reject(script.name + ": transform returned a " + luaL_typename(L, result) +
+                "; expected a table, nil (drop) or nil and a reason (reject)");
+  } else if (has_marker(L, result, kManyMarker)) {
+    auto n = static_cast<lua_Integer>(lua_rawlen(L, result));
+    for (lua_Integer j = 1; ok && j <= n; ++j) {
+      lua_rawgeti(L, result, j);
+      if (!lua_istable(L, -1))
+        ok = reject(script.name + ": item " + std::to_string(j) + " of sluice.many is a " +
+                    luaL_typename(L, -1) + ", expected a table");
+      else
+        ok = step(i + 1, lua_gettop(L), mine, out, outputs);
+      lua_pop(L, 1);
+    }
+  } else {
+    ok = step(i + 1, result, mine, out, outputs);
+  }
+  lua_settop(L, base);
+  return ok;
+}
+
+bool TransformChain::emit(int record, const Carried& carried, std::string& out,
+                          std::vector<TransformOutput>& outputs) {
+  TransformOutput o;
+  o.value_begin = out.size();
+  if (!lua_to_json(lua_.get(), record, out, encode_error_))
+    return reject(scripts_.back().name + ": the record cannot be encoded: " + encode_error_);
+  o.value_end = out.size();
+  if (carried.key_set) {
+    o.key_set = true;
+    o.key_null = carried.key_null;
+    o.key_begin = out.size();
+    out += carried.key;
+    o.key_end = out.size();
+  }
+  o.headers = carried.headers;
+  outputs.push_back(std::move(o));
+  return true;
+}
+
+std::string check_script(const std::string& path, const std::string& shown, TransformLimits limits) {
+  LuaState lua(limits, std::filesystem::path(path).parent_path().string());
+  std::string error;
+  if (!lua.load_script(path, shown, error)) return error;
+  if (lua_getfield(lua.get(), -1, "transform") != LUA_TFUNCTION)
+    return shown + ": does not define a function transform(record, meta)";
+  return "";
+}
+
+std::optional<size_t> parse_size(const std::string& text) {
+  size_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  size_t scale = unit.empty() || unit == "B" ? 1
+                 : unit == "KB"              ? 1u << 10
+                 : unit == "MB"              ? 1u << 20
+                 : unit == "GB"              ? 1u << 30
+                                             : 0;
+  if (scale == 0 || number > SIZE_MAX / scale) return std::nullopt;
+  return number * scale;
+}
+
+}  // namespace sluice

@@ -1,0 +1,97 @@
+// A chain of Lua transforms run on one record at a time: the record is
+// decoded once into a table, handed from script to script, and encoded once
+// at the end. One chain per worker thread (it owns its Lua state).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "transform/lua_json.h"
+#include "transform/lua_state.h"
+
+namespace sluice {
+
+using HeaderView = std::pair<std::string_view, std::string_view>;
+
+// What a script sees as `meta` (read-only).
+struct RecordMeta {
+  std::string_view topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::optional<std::string_view> key;
+  int64_t timestamp_ms = -1;
+  std::span<const HeaderView> headers;
+};
+
+// One record that came out of the chain. The value (and a key a script set)
+// are ranges of the `out` buffer passed to run(); views are taken only after
+// the buffer stopped growing.
+struct TransformOutput {
+  size_t value_begin = 0, value_end = 0;
+  bool key_set = false;          // a script called meta.set_key
+  bool key_null = false;         // ... with nil: no key
+  size_t key_begin = 0, key_end = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // set by meta.set_header
+};
+
+enum class TransformOutcome { pass, drop, reject };
+
+class TransformChain {
+ public:
+  // Loads every script (paths as given; `names` as shown in reasons). Throws
+  // std::runtime_error with "file:line: message" when a script fails to load.
+  TransformChain(const std::vector<std::string>& paths, TransformLimits limits);
+  ~TransformChain();
+
+  // Runs one record. pass: outputs were appended (one, or several for a
+  // split); drop: nothing; reject: nothing, and reason() says why.
+  TransformOutcome run(std::string_view value, const RecordMeta& meta, std::string& out,
+                       std::vector<TransformOutput>& outputs);
+
+  const std::string& reason() const { return reason_; }
+  size_t size() const { return scripts_.size(); }
+
+  // Accessed by meta.set_key / meta.set_header while a script runs.
+  struct Carried {
+    bool key_set = false, key_null = false;
+    std::string key;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  Carried& pending() { return pending_; }
+  // What `meta` shows while a script runs (null between records).
+  const RecordMeta* current_meta() const { return meta_; }
+  const Carried* current_carried() const { return current_; }
+
+ private:
+  struct Script {
+    std::string name;  // file name, as reasons show it
+    int function_ref = 0;
+  };
+  bool step(size_t i, int record, const Carried& carried, std::string& out,
+            std::vector<TransformOutput>& outputs);
+  bool emit(int record, const Carried& carried, std::string& out, std::vector<TransformOutput>& outputs);
+  bool reject(std::string reason);
+
+  LuaState lua_;
+  JsonToLua decoder_;
+  std::vector<Script> scripts_;
+  int meta_ref_ = 0;
+  const RecordMeta* meta_ = nullptr;
+  const Carried* current_ = nullptr;
+  Carried pending_;
+  std::string reason_, encode_error_;
+};
+
+// Loads one script as a chain would (compile, run its top level, find
+// `transform`); "" if it loads, else "shown:line: Lua's message".
+std::string check_script(const std::string& path, const std::string& shown, TransformLimits limits);
+
+// "64MB", "512KB", "1GB", or plain bytes; nullopt when malformed.
+std::optional<size_t> parse_size(const std::string& text);
+
+}  // namespace sluice
