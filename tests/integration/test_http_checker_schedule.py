@@ -60,6 +60,13 @@ class Scheduling(TempDirTest):
         self.addCleanup(self.server.close)
 
     def test_2000_targets_each_checked_on_its_interval_with_spread_first_checks(self):
+        self.check_schedule(TARGETS, INTERVAL, WINDOW, threads=1)
+
+    def test_several_threads_share_the_targets_and_keep_the_schedule(self):
+        self.check_schedule(600, 1.0, 10.0, threads=3)
+
+    def check_schedule(self, targets_n, interval, window, threads):
+        TARGETS, INTERVAL, WINDOW = targets_n, interval, window
         urls = [f"http://127.0.0.1:{self.server.port}/t/{i}" for i in range(TARGETS)]
         targets = self.write("targets.txt", "\n".join(urls) + "\n")  # one URL per line
         out = os.path.join(self.dir, "out.jsonl")
@@ -71,6 +78,7 @@ type = "http_checker"
 topic = "checks"
 key = "url"
 interval = "{INTERVAL}s"
+threads = {threads}
 timeout = "1s"
 targets_file = "{targets}"
 log_every = "5s"
@@ -82,6 +90,7 @@ fsync = false
 """)
         with process("run", path, "--progress", "0s", stdout=subprocess.DEVNULL) as p:
             wait_for(lambda: f"{TARGETS} target(s)" in p.stderr_text(), what="the checker to start")
+            self.assertIn(f"{threads} thread(s)", p.stderr_text())
             start = time.monotonic()
             # The measurement window itself: its length is what is being tested.
             wait_for(lambda: time.monotonic() - start >= WINDOW, timeout=WINDOW + 5, what="the window")

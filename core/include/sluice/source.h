@@ -8,6 +8,7 @@ namespace sluice {
 
 // Where a source puts its records. emit() blocks while the producer queue is
 // full (backpressure) and throws sluice::Error when delivery failed for good.
+// It may be called from several threads of one source at once.
 class Emitter {
  public:
   virtual ~Emitter() = default;

@@ -25,8 +25,17 @@ SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> sourc
 void SourceRunner::run() { source_->run(*this); }
 
 void SourceRunner::emit(std::string_view value, std::optional<std::string_view> key) {
-  if (chain_) return emit_transformed(value, key);
-  if (!key && key_) key = key_->extract(value);
+  // A source may emit from several threads; the transform chain and the key
+  // extractor are one per source, so they are used under a lock. Producing
+  // itself is thread-safe.
+  if (chain_) {
+    std::lock_guard lock(emit_mutex_);
+    return emit_transformed(value, key);
+  }
+  if (!key && key_) {
+    std::lock_guard lock(emit_mutex_);
+    key = key_->extract(value);
+  }
   producer_.produce(topic_, key, value, stop_.flag());
   emitted_.fetch_add(1, std::memory_order_relaxed);
 }

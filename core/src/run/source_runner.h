@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,6 +49,7 @@ class SourceRunner : public Emitter {
 
   // Transforms run before producing: a reject goes to the dead-letter topic.
   void emit_transformed(std::string_view value, std::optional<std::string_view> key);
+  std::mutex emit_mutex_;
   std::unique_ptr<TransformChain> chain_;
   rd_kafka_topic_t* dead_letter_ = nullptr;
   std::unique_ptr<RejectLog> reject_log_;

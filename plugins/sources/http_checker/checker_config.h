@@ -17,6 +17,7 @@ struct CheckerConfig {
   sluice::Milliseconds interval{30'000};
   sluice::Milliseconds timeout{10'000};
   int64_t concurrency = 100;
+  int64_t threads = 1;
   std::string user_agent;
   bool follow_redirects = true;
   int64_t max_redirects = 10;

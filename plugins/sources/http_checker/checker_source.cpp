@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -110,65 +111,94 @@ void CheckerSource::log_progress(double elapsed_s, bool final) const {
 }
 
 void CheckerSource::run(sluice::Emitter& emitter) {
-  std::vector<std::chrono::milliseconds> intervals;
-  intervals.reserve(targets_.size());
-  for (const auto& t : targets_) intervals.push_back(t.interval);
   const auto started = Clock::now();
+  const auto workers = static_cast<size_t>(std::min<int64_t>(config_.threads, std::max<size_t>(targets_.size(), 1)));
+  spdlog::info("{}: {} target(s), concurrency {}, {} thread(s), first checks spread over each target's interval",
+               name_, targets_.size(), config_.concurrency, workers);
+  std::vector<std::thread> others;
+  std::vector<std::exception_ptr> errors(workers);
+  for (size_t w = 1; w < workers; ++w)
+    others.emplace_back([&, w] {
+      try {
+        run_worker(w, workers, emitter, started);
+      } catch (...) {
+        errors[w] = std::current_exception();
+        abort_ = true;  // the other threads stop too
+      }
+    });
+  try {
+    run_worker(0, workers, emitter, started);
+  } catch (...) {
+    errors[0] = std::current_exception();
+    abort_ = true;
+  }
+  for (auto& t : others) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  log_progress(std::chrono::duration<double>(Clock::now() - started).count(), true);
+}
+
+void CheckerSource::run_worker(size_t worker, size_t workers, sluice::Emitter& emitter, Clock::time_point started) {
+  std::vector<size_t> mine;  // local index -> index in targets_
+  std::vector<std::chrono::milliseconds> intervals;
+  for (size_t i = worker; i < targets_.size(); i += workers) {
+    mine.push_back(i);
+    intervals.push_back(targets_[i].interval);
+  }
+  const auto concurrency = static_cast<size_t>(config_.concurrency);
+  const size_t share = std::max<size_t>(1, concurrency / workers + (worker < concurrency % workers ? 1 : 0));
   Scheduler scheduler(intervals, started);
   MultiLoop multi;
-  Slots slots(session_, static_cast<size_t>(config_.concurrency));
+  Slots slots(session_, share);
   std::string record;
   record.reserve(1024);
-  spdlog::info("{}: {} target(s), concurrency {}, first checks spread over each target's interval", name_,
-               targets_.size(), config_.concurrency);
+  uint64_t skipped_reported = 0;
 
-  {
-    InFlight in_flight(multi, slots);
-    auto next_log = started + config_.log_every;
-    while (!emitter.stopping()) {
-      auto now = Clock::now();
-      // When every slot is busy, due targets wait and their lag grows (and is reported).
-      while (slots.available()) {
-        auto due = scheduler.pop_due(now);
-        if (!due) break;
-        Check* check = slots.acquire();
-        auto lag = std::chrono::duration_cast<std::chrono::microseconds>(due->lag);
-        counters_.add_lag(static_cast<uint64_t>(lag.count()));
-        check->start(targets_[due->target], due->target);
-        multi.add(check->easy());
-        counters_.in_flight.fetch_add(1, std::memory_order_relaxed);
-      }
-
-      auto wait = std::chrono::milliseconds(100);  // also how soon a stop is noticed
-      if (auto next = scheduler.next_due(); next && slots.available())
-        wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*next - now),
-                          std::chrono::milliseconds(0), wait);
-      multi.poll(wait);
-
-      multi.for_each_done([&](CURL* easy, CURLcode code) {
-        void* priv = nullptr;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-        auto* check = static_cast<Check*>(priv);
-        multi.remove(easy);
-        const CheckResult& result = check->finish(code);
-        write_record(result, record);
-        scheduler.done(check->target_index(), Clock::now());
-        counters_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-        counters_.skipped_slots.store(scheduler.skipped_slots(), std::memory_order_relaxed);
-        emitter.emit(record, result.url);
-        counters_.checks.fetch_add(1, std::memory_order_relaxed);
-        if (result.error) counters_.failed.fetch_add(1, std::memory_order_relaxed);
-        slots.release(check);  // only now: `result` lives in the slot
-      });
-
-      if (config_.log_every.count() > 0 && Clock::now() >= next_log) {
-        log_progress(std::chrono::duration<double>(Clock::now() - started).count(), false);
-        next_log += config_.log_every;
-      }
+  InFlight in_flight(multi, slots);
+  auto next_log = started + config_.log_every;
+  while (!emitter.stopping() && !abort_) {
+    auto now = Clock::now();
+    // When every slot is busy, due targets wait and their lag grows (and is reported).
+    while (slots.available()) {
+      auto due = scheduler.pop_due(now);
+      if (!due) break;
+      Check* check = slots.acquire();
+      auto lag = std::chrono::duration_cast<std::chrono::microseconds>(due->lag);
+      counters_.add_lag(static_cast<uint64_t>(lag.count()));
+      check->start(targets_[mine[due->target]], due->target);
+      multi.add(check->easy());
+      counters_.in_flight.fetch_add(1, std::memory_order_relaxed);
     }
-    counters_.cancelled.fetch_add(counters_.in_flight.exchange(0));
+
+    auto wait = std::chrono::milliseconds(100);  // also how soon a stop is noticed
+    if (auto next = scheduler.next_due(); next && slots.available())
+      wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*next - now), std::chrono::milliseconds(0), wait);
+    multi.poll(wait);
+
+    multi.for_each_done([&](CURL* easy, CURLcode code) {
+      void* priv = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+      auto* check = static_cast<Check*>(priv);
+      multi.remove(easy);
+      const CheckResult& result = check->finish(code);
+      write_record(result, record);
+      scheduler.done(check->target_index(), Clock::now());
+      counters_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      counters_.skipped_slots.fetch_add(scheduler.skipped_slots() - skipped_reported, std::memory_order_relaxed);
+      skipped_reported = scheduler.skipped_slots();
+      emitter.emit(record, result.url);
+      counters_.checks.fetch_add(1, std::memory_order_relaxed);
+      if (result.error) counters_.failed.fetch_add(1, std::memory_order_relaxed);
+      slots.release(check);  // only now: `result` lives in the slot
+    });
+
+    if (worker == 0 && config_.log_every.count() > 0 && Clock::now() >= next_log) {
+      log_progress(std::chrono::duration<double>(Clock::now() - started).count(), false);
+      next_log += config_.log_every;
+    }
   }
-  log_progress(std::chrono::duration<double>(Clock::now() - started).count(), true);
+  counters_.cancelled.fetch_add(slots.busy().size());
+  counters_.in_flight.fetch_sub(slots.busy().size());
 }
 
 }  // namespace http_checker

@@ -1,7 +1,10 @@
-// The source: schedules the targets, runs their checks on one thread through
-// libcurl's multi interface, and emits one record per check, keyed by URL.
+// The source: schedules the targets, runs their checks through libcurl's
+// multi interface (one thread, or `threads` each with a share of the targets),
+// and emits one record per check, keyed by URL.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,12 +25,16 @@ class CheckerSource : public sluice::Source {
 
  private:
   void log_progress(double elapsed_s, bool final) const;
+  // One thread's loop over its share of the targets: those whose index is
+  // `worker` modulo `workers`.
+  void run_worker(size_t worker, size_t workers, sluice::Emitter& emitter, std::chrono::steady_clock::time_point started);
 
   CheckerConfig config_;
   std::string name_;
   std::vector<Target> targets_;
   SessionSettings session_;
   Counters counters_;
+  std::atomic<bool> abort_{false};  // a thread failed: all of them end
 };
 
 }  // namespace http_checker

@@ -18,6 +18,9 @@ sluice::PluginInfo sluice_builtin_http_checker() {
     .duration("timeout", &CheckerConfig::timeout, "longest a check may take, redirects included")
       .def("10s").range(1, 3'600'000)
     .integer("concurrency", &CheckerConfig::concurrency, "most checks in flight at once").def(100).range(1, 100'000)
+    .integer("threads", &CheckerConfig::threads,
+             "checker threads, each running its share of the targets (and of concurrency) on one "
+             "libcurl multi handle").def(1).range(1, 64)
     .string("user_agent", &CheckerConfig::user_agent, "User-Agent header of every check")
       .def("sluice-http-checker/0.1")
     .boolean("follow_redirects", &CheckerConfig::follow_redirects, "follow 3xx redirects").def(true)
