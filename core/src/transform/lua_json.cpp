@@ -229,8 +229,96 @@ bool JsonToLua::push(lua_State* L, std::string_view json, std::string& error) {
     error = "nested too deeply";
     return false;
   }
+  root_ = root;
   return true;
 }
+
+namespace {
+
+// The marker metatable push_element gives a value: arrays always, objects
+// only when empty. A script that changed it changed the encoding.
+bool has_decoded_marker(lua_State* L, int index, const char* marker) {
+  const bool has_meta = lua_getmetatable(L, index);
+  if (!marker) {
+    if (has_meta) lua_pop(L, 1);
+    return !has_meta;
+  }
+  if (!has_meta) return false;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
+  const bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+size_t table_entries(lua_State* L, int index) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    ++n;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) {
+  using simdjson::dom::element_type;
+  if (depth > kMaxDepth || !lua_checkstack(L, 4)) return false;
+  index = lua_absindex(L, index);
+  switch (e.type()) {
+    case element_type::OBJECT: {
+      simdjson::dom::object object = e.get_object().value_unsafe();
+      if (!lua_istable(L, index) || !has_decoded_marker(L, index, object.size() == 0 ? kObjectMarker : nullptr))
+        return false;
+      // A repeated key decodes to one entry: the counts then differ and the
+      // record is encoded afresh, as it would have been.
+      if (table_entries(L, index) != object.size()) return false;
+      for (auto field : object) {
+        lua_pushlstring(L, field.key.data(), field.key.size());
+        lua_rawget(L, index);
+        const bool same = same_as_json(L, -1, field.value, depth + 1);
+        lua_pop(L, 1);
+        if (!same) return false;
+      }
+      return true;
+    }
+    case element_type::ARRAY: {
+      simdjson::dom::array array = e.get_array().value_unsafe();
+      if (!lua_istable(L, index) || !has_decoded_marker(L, index, kArrayMarker)) return false;
+      if (table_entries(L, index) != array.size()) return false;
+      lua_Integer i = 0;
+      for (auto item : array) {
+        lua_rawgeti(L, index, ++i);
+        const bool same = same_as_json(L, -1, item, depth + 1);
+        lua_pop(L, 1);
+        if (!same) return false;
+      }
+      return true;
+    }
+    case element_type::STRING: {
+      if (lua_type(L, index) != LUA_TSTRING) return false;
+      size_t len = 0;
+      const char* s = lua_tolstring(L, index, &len);
+      return std::string_view(s, len) == e.get_string().value_unsafe();
+    }
+    case element_type::INT64:
+      return lua_isinteger(L, index) && lua_tointeger(L, index) == e.get_int64().value_unsafe();
+    case element_type::UINT64:
+      return lua_type(L, index) == LUA_TNUMBER && !lua_isinteger(L, index) &&
+             lua_tonumber(L, index) == static_cast<lua_Number>(e.get_uint64().value_unsafe());
+    case element_type::DOUBLE:
+      return lua_type(L, index) == LUA_TNUMBER && !lua_isinteger(L, index) &&
+             lua_tonumber(L, index) == e.get_double().value_unsafe();
+    case element_type::BOOL:
+      return lua_type(L, index) == LUA_TBOOLEAN && static_cast<bool>(lua_toboolean(L, index)) == e.get_bool().value_unsafe();
+    case element_type::NULL_VALUE:
+      return lua_type(L, index) == LUA_TLIGHTUSERDATA && lua_touserdata(L, index) == lua_json_null();
+  }
+  return false;
+}
+
+}  // namespace
+
+bool JsonToLua::unchanged(lua_State* L, int index) const { return same_as_json(L, index, root_, 0); }
 
 bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error) {
   return encode(L, index, out, error, 0);
@@ -250,31 +338,5 @@ void append_json_float(std::string& out, double v) {
   if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // start of the stretch that needs no escaping
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
-}
 
 }  // namespace sluice

@@ -8,6 +8,8 @@
 
 #include <simdjson.h>
 
+#include "sluice/json_text.h"
+
 extern "C" {
 #include <lua.h>
 }
@@ -19,8 +21,15 @@ class JsonToLua {
   // Pushes the decoded value; on failure pushes nothing and sets `error`.
   bool push(lua_State* L, std::string_view json, std::string& error);
 
+  // True if the Lua value at `index` still encodes exactly as the document
+  // last pushed (same keys, values, number subtypes and markers), so that
+  // document's text can stand for it instead of encoding it again. Valid
+  // until the next push.
+  bool unchanged(lua_State* L, int index) const;
+
  private:
   simdjson::dom::parser parser_;
+  simdjson::dom::element root_;
 };
 
 // Appends the Lua value at `index` as JSON. On failure `out` may hold a
@@ -30,8 +39,5 @@ bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error);
 // Appends a finite double so that it reads back as the same float: plain
 // decimals in the usual range (1700000000.123, 1.0), exponents beyond it.
 void append_json_float(std::string& out, double v);
-
-// Appends `text` as a JSON string literal.
-void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace sluice

@@ -81,10 +81,15 @@ class TransformChain {
   JsonToLua decoder_;
   std::vector<Script> scripts_;
   int meta_ref_ = 0;
+  int previous_ref_ = 0;  // the last record decoded
   const RecordMeta* meta_ = nullptr;
   const Carried* current_ = nullptr;
   Carried pending_;
   std::string reason_, encode_error_;
+  // The record as it came in, while run() works on it: when a script hands
+  // it on unchanged, its text is emitted as it is instead of being encoded.
+  int input_index_ = 0;
+  std::string_view input_text_;
 };
 
 // Loads one script as a chain would (compile, run its top level, find

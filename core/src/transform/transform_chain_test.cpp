@@ -40,6 +40,40 @@ TEST_F(ChainTest, PassesTheChangedTable) {
   EXPECT_EQ(r.values[0].find(R"("b":42)") != std::string::npos, true) << r.values[0];
 }
 
+TEST_F(ChainTest, AnUntouchedRecordKeepsItsTextByteForByte) {
+  auto c = chain({{"pass.lua", "function transform(r) local _ = r.a .. r.n.x return r end"}});
+  const std::string text = R"({ "a" : "x", "f": 1.50, "big": 18446744073709551615, "n": {"x": "y", "l": [1, {}]}, "z": null })";
+  auto r = run(*c, text);
+  ASSERT_EQ(r.outcome, TransformOutcome::pass);
+  ASSERT_EQ(r.values.size(), 1u);
+  EXPECT_EQ(r.values[0], text);
+}
+
+TEST_F(ChainTest, AnyChangeIsEncodedAfresh) {
+  const std::string text = R"({"a": 1, "n": {"x": [1, 2]}, "e": {}})";
+  for (const char* change : {"r.a = 1.0",            // integer to float: the same number, not the same JSON
+                             "r.n.x[2] = 3",         // deep inside
+                             "r.n.x[3] = 3",         // an array grows
+                             "r.e.k = 1",            // an empty object fills
+                             "r.b = false",          // a new field
+                             "r.a = nil",            // a field removed
+                             "setmetatable(r.n.x, nil)",  // no longer marked an array
+                             "r.n = {x = {1, 2}}"}) {  // equal content, but a plain table: `x` loses its array marker
+    auto c = chain({{"change.lua", std::string("function transform(r) ") + change + " return r end"}});
+    auto r = run(*c, text);
+    ASSERT_EQ(r.outcome, TransformOutcome::pass) << change << ": " << r.reason;
+    ASSERT_EQ(r.values.size(), 1u);
+    EXPECT_NE(r.values[0], text) << change;
+  }
+}
+
+TEST_F(ChainTest, AnotherTableWithTheSameContentIsEncoded) {
+  auto c = chain({{"copy.lua", "function transform(r) return {a = r.a} end"}});
+  auto r = run(*c, R"({ "a" : 1 })");
+  ASSERT_EQ(r.values.size(), 1u);
+  EXPECT_EQ(r.values[0], R"({"a":1})");
+}
+
 TEST_F(ChainTest, NilDrops) {
   auto c = chain({{"drop.lua", "function transform(r) if r.skip then return nil end return r end"}});
   EXPECT_EQ(run(*c, R"({"skip":true})").outcome, TransformOutcome::drop);

@@ -32,6 +32,4 @@ void write_record(const CheckResult& result, std::string& out);
 // "2026-11-24T04:05:06.789Z"
 void append_rfc3339(std::string& out, std::chrono::system_clock::time_point t);
 
-void append_json_string(std::string& out, std::string_view s);
-
 }  // namespace http_checker
