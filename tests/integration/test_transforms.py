@@ -67,6 +67,34 @@ transforms = ["{VALIDATE}"]
         self.assertEqual(count, distinct)
         self.assertEqual(sum(int(r[0]) for r in pg.sql("SELECT next_offset FROM sluice_offsets")), n)
 
+    def test_dropped_records_still_advance_the_stored_offsets(self):
+        pg = Postgres()
+        self.addCleanup(pg.close)
+        pg.sql(TABLE)
+        n = 3000
+        keep_few = self.write("keep_few.lua", "function transform(r) if r.seq % 1000 == 0 then return r end end")
+        path = self.write("p.toml", f"""
+name = "lua_drop"
+[[sources]]
+type = "random_routes"
+topic = "routes"
+partitions = 2
+count = {n}
+[[sinks]]
+name = "store"
+type = "postgres"
+topic = "routes"
+conninfo = "${{PG_URI}}"
+table = "routes"
+batch_max_rows = 100
+transforms = ["{keep_few}"]
+""")
+        run("run", path, "--progress", "0s", env={"PG_URI": pg.dsn}, check=0, timeout=300)
+        self.assertEqual(pg.scalar("SELECT count(*) FROM routes"), "3")
+        # Whole batches were dropped, yet PostgreSQL's offsets cover every
+        # record, so a restart does not read (and run the script on) them again.
+        self.assertEqual(sum(int(r[0]) for r in pg.sql("SELECT next_offset FROM sluice_offsets")), n)
+
     def test_sink_without_dead_letter_skips_rejects_and_logs_them_once(self):
         out = os.path.join(self.dir, "out.jsonl")
         split = self.write("split.lua", """

@@ -21,6 +21,10 @@ struct Message {
   // then the record as consumed. A sink with a dead letter stores it there with
   // this reason, in the same transaction as the batch's rows.
   std::string_view reject_reason;
+  // Set when a transform dropped the record: there is nothing to write, but
+  // its offset counts as consumed. Only a sink that keeps_rejects() (and so
+  // stores its own offsets) is given these.
+  bool dropped = false;
 };
 
 }  // namespace sluice

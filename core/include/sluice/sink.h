@@ -21,7 +21,9 @@ class Sink {
 
   // True when the sink stores records a transform rejected (those with a
   // Message::reject_reason) in a dead letter of its own, in the same
-  // transaction as the batch's rows. Other sinks are never given them.
+  // transaction as the batch's rows, and stores its own offsets (so it is
+  // also given the records a transform dropped, Message::dropped, to advance
+  // them). Other sinks are never given either.
   virtual bool keeps_rejects() const { return false; }
 
   // Makes everything written so far durable. Kafka offsets are committed only

@@ -67,6 +67,12 @@ void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std:
     base.has_key = m->key != nullptr;
     if (m->key) base.key = {static_cast<const char*>(m->key), m->key_len};
     base.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+    if (e.outcome == TransformOutcome::drop) {
+      if (!dead_letter_) continue;
+      base.dropped = true;  // so that its offset is stored as consumed
+      views.push_back(base);
+      continue;
+    }
     if (e.outcome == TransformOutcome::reject) {
       if (!dead_letter_) continue;
       base.value = {static_cast<const char*>(m->payload), m->len};

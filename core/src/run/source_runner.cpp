@@ -33,8 +33,11 @@ void SourceRunner::emit(std::string_view value, std::optional<std::string_view> 
     return emit_transformed(value, key);
   }
   if (!key && key_) {
+    // The extracted key lives in the extractor until its next call.
     std::lock_guard lock(emit_mutex_);
-    key = key_->extract(value);
+    producer_.produce(topic_, key_->extract(value), value, stop_.flag());
+    emitted_.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
   producer_.produce(topic_, key, value, stop_.flag());
   emitted_.fetch_add(1, std::memory_order_relaxed);

@@ -260,6 +260,21 @@ size_t table_entries(lua_State* L, int index) {
   return n;
 }
 
+// A repeated key decodes to one entry, so the entry count no longer tells
+// whether the script added a field: such an object is always encoded afresh.
+// Large objects are not searched for repeats, just encoded.
+bool has_repeated_key(simdjson::dom::object object) {
+  if (object.size() > 32) return true;
+  std::string_view keys[32];
+  size_t n = 0;
+  for (auto field : object) {
+    for (size_t i = 0; i < n; ++i)
+      if (keys[i] == field.key) return true;
+    keys[n++] = field.key;
+  }
+  return false;
+}
+
 bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) {
   using simdjson::dom::element_type;
   if (depth > kMaxDepth || !lua_checkstack(L, 4)) return false;
@@ -269,9 +284,7 @@ bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) 
       simdjson::dom::object object = e.get_object().value_unsafe();
       if (!lua_istable(L, index) || !has_decoded_marker(L, index, object.size() == 0 ? kObjectMarker : nullptr))
         return false;
-      // A repeated key decodes to one entry: the counts then differ and the
-      // record is encoded afresh, as it would have been.
-      if (table_entries(L, index) != object.size()) return false;
+      if (table_entries(L, index) != object.size() || has_repeated_key(object)) return false;
       for (auto field : object) {
         lua_pushlstring(L, field.key.data(), field.key.size());
         lua_rawget(L, index);

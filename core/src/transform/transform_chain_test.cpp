@@ -67,6 +67,13 @@ TEST_F(ChainTest, AnyChangeIsEncodedAfresh) {
   }
 }
 
+TEST_F(ChainTest, AFieldAddedToARecordWithARepeatedKeyIsKept) {
+  auto c = chain({{"add.lua", "function transform(r) r.b = 2 return r end"}});
+  auto r = run(*c, R"({"a":1,"a":1})");
+  ASSERT_EQ(r.values.size(), 1u);
+  EXPECT_NE(r.values[0].find(R"("b":2)"), std::string::npos) << r.values[0];
+}
+
 TEST_F(ChainTest, AnotherTableWithTheSameContentIsEncoded) {
   auto c = chain({{"copy.lua", "function transform(r) return {a = r.a} end"}});
   auto r = run(*c, R"({ "a" : 1 })");

@@ -171,10 +171,12 @@ void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
 }
 
 void BatchWriter::begin(PGconn* conn) {
-  exec(conn, "BEGIN");
+  // The staging table is made outside the batch's transaction, so that a
+  // rollback (a refused row, a fenced batch) does not take it away.
   if (settings_.upsert)
     exec(conn, "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (LIKE " + schema_.table +
                    " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+  exec(conn, "BEGIN");
   start_copy(conn, settings_.upsert ? copy_stage_sql_ : copy_target_sql_);
   sent_ = 0;
 }

@@ -153,7 +153,11 @@ class PostgresSink : public sluice::Sink {
                                             " arrived but the partition is not assigned here");
       // Below the stored offset: already committed by an earlier batch.
       if (it->second && m.offset < *it->second) continue;
-      if (!m.reject_reason.empty()) {
+      // Redelivered within the batch (a split's records share one offset).
+      if (auto seen = next_.find(m.partition); seen != next_.end() && m.offset < seen->second - 1) continue;
+      if (m.dropped) {
+        // Nothing to write; the offset still advances.
+      } else if (!m.reject_reason.empty()) {
         encoded_.rejects.push_back({i, std::string(m.reject_reason)});
       } else if (encoder_->encode(m.value, encoded_.rows, reason)) {
         encoded_.row_end.push_back(encoded_.rows.size());

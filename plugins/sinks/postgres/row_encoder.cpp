@@ -216,7 +216,8 @@ bool RowEncoder::append_time(const Column& c, simdjson::dom::element v, std::str
     const double seconds = type == T::DOUBLE ? v.get_double().value_unsafe()
                            : type == T::INT64 ? static_cast<double>(v.get_int64().value_unsafe())
                                               : static_cast<double>(v.get_uint64().value_unsafe());
-    if (!std::isfinite(seconds) || std::fabs(seconds) > 1e13) {
+    // Beyond about 9.2e12 s, microseconds overflow 64 bits.
+    if (!std::isfinite(seconds) || std::fabs(seconds) > 9e12) {
       reason = "column " + c.name + " (" + c.type + "): " + std::to_string(seconds) + " is not a usable epoch time";
       return false;
     }

@@ -133,6 +133,8 @@ TEST(RowEncoder, TimestampStringsAreParsedTheSameInBothFormats) {
 TEST(RowEncoder, NumericAndUnknownTypesKeepTextFormat) {
   EXPECT_EQ(preferred_copy_format({col("amount", "numeric(10,2)")}), CopyFormat::text);
   EXPECT_EQ(preferred_copy_format({col("id", "uuid")}), CopyFormat::text);
+  EXPECT_EQ(preferred_copy_format({col("tags", "text[]")}), CopyFormat::text);
+  EXPECT_EQ(preferred_copy_format({col("seen", "timestamp with time zone[]")}), CopyFormat::text);
   EXPECT_EQ(preferred_copy_format({col("doc", "json"), col("n", "real"), col("d", "date")}), CopyFormat::binary);
 }
 

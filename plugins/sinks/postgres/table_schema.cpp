@@ -7,6 +7,7 @@
 namespace pgsink {
 
 ColumnKind column_kind(const std::string& t) {
+  if (t.ends_with("[]")) return ColumnKind::other;  // arrays: text format, PostgreSQL parses them
   if (t == "smallint") return ColumnKind::int16;
   if (t == "integer") return ColumnKind::int32;
   if (t == "bigint") return ColumnKind::int64;

@@ -112,7 +112,9 @@ void CheckerSource::log_progress(double elapsed_s, bool final) const {
 
 void CheckerSource::run(sluice::Emitter& emitter) {
   const auto started = Clock::now();
-  const auto workers = static_cast<size_t>(std::min<int64_t>(config_.threads, std::max<size_t>(targets_.size(), 1)));
+  // Every thread has at least one slot: no more threads than `concurrency`.
+  const auto workers = static_cast<size_t>(
+      std::min({config_.threads, config_.concurrency, static_cast<int64_t>(std::max<size_t>(targets_.size(), 1))}));
   spdlog::info("{}: {} target(s), concurrency {}, {} thread(s), first checks spread over each target's interval",
                name_, targets_.size(), config_.concurrency, workers);
   std::vector<std::thread> others;
