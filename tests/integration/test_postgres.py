@@ -192,6 +192,31 @@ class Startup(PostgresTest):
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn('table "routes""; drop table x; --" does not exist', proc.stderr)
 
+    def test_upsert_isolates_refused_rows_from_the_first_batch_on(self):
+        # A refused row rolls the batch back; the staging table must survive that.
+        self.pg.sql("CREATE TABLE latest (user_id integer PRIMARY KEY, seq bigint NOT NULL, "
+                    "lat double precision CHECK (lat BETWEEN -90 AND 90))")
+        path = self.write("u.toml", """
+[[sources]]
+type = "random_routes"
+topic = "routes"
+count = 2000
+users = 50
+invalid_ratio = 0.05
+[[sinks]]
+type = "postgres"
+topic = "routes"
+conninfo = "${PG_URI}"
+table = "latest"
+mode = "upsert"
+key_columns = ["user_id"]
+columns = { user_id = "user_id", seq = "seq", lat = "lat" }
+""")
+        run("run", path, "--progress", "0s", env=self.env(), check=0)
+        refused = int(self.pg.scalar("SELECT count(*) FROM sluice_rejects WHERE reason LIKE '%latest_lat_check%'"))
+        self.assertGreater(refused, 0)
+        self.assertEqual(sum(int(r[0]) for r in self.pg.sql("SELECT next_offset FROM sluice_offsets")), 2000)
+
     def test_upsert_keeps_the_latest_row_per_key(self):
         self.pg.sql("CREATE TABLE latest (user_id integer PRIMARY KEY, seq bigint NOT NULL, lat double precision)")
         path = self.write("u.toml", """
