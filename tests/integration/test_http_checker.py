@@ -420,6 +420,14 @@ topic = "checks"
             self.assertIn(f"{targets}:5:7: error: targets[1].url: `gopher://127.0.0.1/`: only http and https",
                           proc.stderr)
 
+    def test_a_relative_targets_file_is_taken_from_the_pipeline_files_directory(self):
+        self.write("targets.toml", '[[targets]]\nurl = "http://127.0.0.1:1/"\nregex = "("\n')
+        path = self.pipeline('targets_file = "targets.toml"\n')
+        # The test runs elsewhere: the file is found beside the pipeline, and its errors name it there.
+        self.assertNotEqual(os.getcwd(), self.dir)
+        proc = run("check", path, check=2)
+        self.assertIn(f"{os.path.join(self.dir, 'targets.toml')}:3:9: error: targets[0].regex", proc.stderr)
+
     def test_invalid_source_regex_or_status_stops_check_and_run(self):
         path = self.pipeline('urls = ["http://127.0.0.1:1/"]\nregex = "a("\nexpect_status = "2xx"\n')
         proc = run("check", path, check=2)

@@ -24,6 +24,7 @@ struct PluginContext {
   std::string name;       // this source's or sink's name
   std::string topic;
   std::string group;      // sinks: the consumer group
+  std::string pipeline_dir;  // the pipeline file's directory: relative paths in options start here
 };
 
 struct PluginInfo {

@@ -44,7 +44,8 @@ bool probe_plugins(const PipelineConfig& config) {
     for (const auto& step : *steps) {
       if (!step.plugin->probe) continue;
       PluginContext ctx{config.name, step.name, step.topic,
-                        step.kind == PluginKind::sink ? consumer_group(config, step) : std::string()};
+                        step.kind == PluginKind::sink ? consumer_group(config, step) : std::string(),
+                        pipeline_dir(config)};
       std::string key = std::string(step.kind == PluginKind::sink ? "sinks." : "sources.") + step.name;
       try {
         step.plugin->probe(step.values, ctx);

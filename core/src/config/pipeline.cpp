@@ -236,6 +236,10 @@ std::string consumer_group(const PipelineConfig& pipeline, const StepConfig& sin
   return "sluice." + pipeline.name + "." + sink.name;
 }
 
+std::string pipeline_dir(const PipelineConfig& pipeline) {
+  return std::filesystem::path(pipeline.file).parent_path().string();
+}
+
 std::string redact(std::string text, const std::set<std::string>& secrets) {
   for (const auto& secret : secrets) {
     if (secret.empty()) continue;

@@ -83,6 +83,9 @@ struct PipelineConfig {
 
 // The consumer group of a sink: its `group` option, else sluice.<pipeline>.<sink>.
 std::string consumer_group(const PipelineConfig& pipeline, const StepConfig& sink);
+// The directory of the pipeline file ("" for the current one): relative
+// paths in a pipeline are taken from there, wherever sluice is run from.
+std::string pipeline_dir(const PipelineConfig& pipeline);
 
 // Parses and validates; problems go to `diagnostics` (check has_errors()).
 PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& registry,

@@ -88,14 +88,14 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       spdlog::info("embedded broker listening on {}", bootstrap);
     }
     for (const auto& step : run_sinks ? config.sinks : std::vector<StepConfig>{}) {
-      PluginContext ctx{config.name, step.name, step.topic, consumer_group(config, step)};
+      PluginContext ctx{config.name, step.name, step.topic, consumer_group(config, step), pipeline_dir(config)};
       sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx),
                                                    bootstrap, stop, SinkLimits{options.exit_after}));
     }
     if (run_sources && !config.sources.empty()) {
       producer = std::make_unique<Producer>(config.kafka, bootstrap);
       for (const auto& step : config.sources) {
-        PluginContext ctx{config.name, step.name, step.topic, {}};
+        PluginContext ctx{config.name, step.name, step.topic, {}, pipeline_dir(config)};
         sources.push_back(std::make_unique<SourceRunner>(
             step, step.plugin->make_source(step.values, ctx), *producer, stop));
       }

@@ -83,7 +83,7 @@ class InFlight {
 }  // namespace
 
 CheckerSource::CheckerSource(const CheckerConfig& config, const sluice::PluginContext& ctx)
-    : config_(config), name_(ctx.name) {
+    : config_(with_paths_from(config, ctx.pipeline_dir)), name_(ctx.name) {
   init_curl_once();
   targets_ = load_targets(config_, name_);
   session_.user_agent = config_.user_agent;

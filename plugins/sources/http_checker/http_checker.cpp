@@ -45,7 +45,7 @@ sluice::PluginInfo sluice_builtin_http_checker() {
   // For `sluice check`: reading the targets file and compiling the regexes is
   // all there is to verify without checking any site.
   info.probe = [](const sluice::OptionValues& values, const sluice::PluginContext& ctx) {
-    http_checker::load_targets(options.bind(values), ctx.name);
+    http_checker::load_targets(http_checker::with_paths_from(options.bind(values), ctx.pipeline_dir), ctx.name);
   };
   return info;
 }

@@ -1,6 +1,7 @@
 #include "targets.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -225,7 +226,11 @@ class Loader {
       target.regex = pattern->empty() ? nullptr : regex(*pattern, at(t.get("regex")->source(), path + ".regex"));
     if (const toml::node* n = t.get("expect_status"))
       if (auto set = status_at(*n, path + ".expect_status")) target.expect_status = *set;
-    if (auto ca = string_at(t, "ca_file", path)) target.ca_file = *ca;
+    // Relative to the targets file, as the targets file is to the pipeline.
+    if (auto ca = string_at(t, "ca_file", path))
+      target.ca_file = ca->empty() || std::filesystem::path(*ca).is_absolute()
+                           ? *ca
+                           : (std::filesystem::path(file_).parent_path() / *ca).string();
     if (const toml::node* h = t.get("headers")) {
       const toml::table* headers = h->as_table();
       if (!headers) errors_.push_back(at(h->source(), path + ".headers") + ": expected a table of strings");
@@ -253,6 +258,13 @@ class Loader {
 
 std::vector<Target> load_targets(const CheckerConfig& config, const std::string& source_name) {
   return Loader(config, source_name).load();
+}
+
+CheckerConfig with_paths_from(CheckerConfig config, const std::string& base_dir) {
+  for (auto* path : {&config.targets_file, &config.ca_file})
+    if (*path && !(*path)->empty() && std::filesystem::path(**path).is_relative())
+      *path = (std::filesystem::path(base_dir) / **path).string();
+  return config;
 }
 
 }  // namespace http_checker

@@ -31,4 +31,8 @@ struct Target {
 // "file:line:col: error: targets[i].key: message" for the targets file.
 std::vector<Target> load_targets(const CheckerConfig& config, const std::string& source_name);
 
+// `config` with a relative targets_file and ca_file taken from `base_dir`
+// (the pipeline file's directory), as sluice does for every path in a pipeline.
+CheckerConfig with_paths_from(CheckerConfig config, const std::string& base_dir);
+
 }  // namespace http_checker
