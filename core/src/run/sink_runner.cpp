@@ -129,16 +129,7 @@ void SinkRunner::process_pending() {
   if (transforms_) transforms_->apply(pending_, topic_, views_);
   for (const auto& m : pending_) {
     next[m->partition] = m->offset + 1;
-    if (transforms_) continue;
-    Message v;
-    v.topic = topic_;
-    v.partition = m->partition;
-    v.offset = m->offset;
-    v.has_key = m->key != nullptr;
-    if (m->key) v.key = {static_cast<const char*>(m->key), m->key_len};
-    v.value = {static_cast<const char*>(m->payload), m->len};
-    v.timestamp_ms = rd_kafka_message_timestamp(m.get(), nullptr);
-    views_.push_back(v);
+    if (!transforms_) views_.push_back(message_view(m.get(), topic_));
   }
   for (int attempt = 0; !views_.empty(); ++attempt) {
     try {

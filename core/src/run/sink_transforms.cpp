@@ -60,13 +60,7 @@ void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std:
   // Views only now: the buffers no longer grow.
   for (const Entry& e : entries_) {
     const rd_kafka_message_t* m = consumed[e.message].get();
-    Message base;
-    base.topic = topic;
-    base.partition = m->partition;
-    base.offset = m->offset;
-    base.has_key = m->key != nullptr;
-    if (m->key) base.key = {static_cast<const char*>(m->key), m->key_len};
-    base.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+    Message base = message_view(m, topic);
     if (e.outcome == TransformOutcome::drop) {
       if (!dead_letter_) continue;
       base.dropped = true;  // so that its offset is stored as consumed
@@ -75,7 +69,6 @@ void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std:
     }
     if (e.outcome == TransformOutcome::reject) {
       if (!dead_letter_) continue;
-      base.value = {static_cast<const char*>(m->payload), m->len};
       base.reject_reason = std::string_view(reasons_).substr(e.reason_begin, e.reason_end - e.reason_begin);
       views.push_back(base);
       continue;
