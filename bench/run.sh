@@ -8,31 +8,9 @@
 #   (c) a row-per-INSERT-and-commit consumer, as hand-made scripts do (measured on fewer rows)
 # and prints b/a and b/c. Usage: bash bench/run.sh [RECORDS]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 n=${1:-1000000}
 baseline_n=${BASELINE_RECORDS:-20000}
-bash scripts/deps.sh
-bash scripts/build.sh build-bench -DSLUICE_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-bin=build-bench
-work=$(mktemp -d)
-IFS=$'\t' read -r pgdir PG_URI < <(bash scripts/throwaway-pg.sh start)
-export PG_URI
-broker_pid=
-cleanup() {
-  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
-  bash scripts/throwaway-pg.sh stop "$pgdir"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-psql -X -q -d "$PG_URI" -f pipelines/routes.sql
-
-# The embedded broker keeps ~5 MB per partition: zstd and 16 partitions keep
-# all 1M records (about 85 MB as JSON) well inside that.
-"$bin/core/sluice" broker --topics routes:16 >"$work/broker.addr" 2>"$work/broker.log" &
-broker_pid=$!
-for _ in $(seq 100); do [ -s "$work/broker.addr" ] && break; sleep 0.1; done
-export KAFKA_BOOTSTRAP=$(head -1 "$work/broker.addr")
+source "$(dirname "$0")/lib.sh"
 cat >"$work/bench.toml" <<TOML
 name = "bench"
 [kafka]

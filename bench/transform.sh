@@ -6,30 +6,9 @@
 # the machine is shared) and their ratio. Target: the transform costs under 25%.
 # Usage: bash bench/transform.sh [RECORDS] [ROUNDS]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 n=${1:-1000000}
 rounds=${2:-2}
-bin=build-bench-lua
-cmake -S "$root" -B "$bin" -DSLUICE_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$bin" -j"$(nproc)" --target sluice >/dev/null
-work=$(mktemp -d)
-IFS=$'\t' read -r pgdir PG_URI < <(bash scripts/throwaway-pg.sh start)
-export PG_URI
-broker_pid=
-cleanup() {
-  [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
-  bash scripts/throwaway-pg.sh stop "$pgdir"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-psql -X -q -d "$PG_URI" -f pipelines/routes.sql
-
-# zstd and 16 partitions keep 1M records inside the embedded broker's ~5 MB per partition.
-"$bin/core/sluice" broker --topics routes:16 >"$work/broker.addr" 2>"$work/broker.log" &
-broker_pid=$!
-for _ in $(seq 100); do [ -s "$work/broker.addr" ] && break; sleep 0.1; done
-export KAFKA_BOOTSTRAP=$(head -1 "$work/broker.addr")
+BIN_DIR=build-bench-lua source "$(dirname "$0")/lib.sh"
 
 pipeline() {  # pipeline GROUP TRANSFORMS
   cat <<TOML
