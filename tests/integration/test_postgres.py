@@ -36,6 +36,24 @@ batch_max_rows = {batch}
 """
 
 
+UPSERT = """
+[[sources]]
+type = "random_routes"
+topic = "routes"
+count = {count}
+users = 50
+invalid_ratio = {invalid}
+[[sinks]]
+type = "postgres"
+topic = "routes"
+conninfo = "${{PG_URI}}"
+table = "latest"
+mode = "upsert"
+key_columns = ["user_id"]
+columns = {{ user_id = "user_id", seq = "seq", lat = "lat" }}
+"""
+
+
 class PostgresTest(TempDirTest):
     def setUp(self):
         super().setUp()
@@ -196,22 +214,7 @@ class Startup(PostgresTest):
         # A refused row rolls the batch back; the staging table must survive that.
         self.pg.sql("CREATE TABLE latest (user_id integer PRIMARY KEY, seq bigint NOT NULL, "
                     "lat double precision CHECK (lat BETWEEN -90 AND 90))")
-        path = self.write("u.toml", """
-[[sources]]
-type = "random_routes"
-topic = "routes"
-count = 2000
-users = 50
-invalid_ratio = 0.05
-[[sinks]]
-type = "postgres"
-topic = "routes"
-conninfo = "${PG_URI}"
-table = "latest"
-mode = "upsert"
-key_columns = ["user_id"]
-columns = { user_id = "user_id", seq = "seq", lat = "lat" }
-""")
+        path = self.write("u.toml", UPSERT.format(count=2000, invalid=0.05))
         run("run", path, "--progress", "0s", env=self.env(), check=0)
         refused = int(self.pg.scalar("SELECT count(*) FROM sluice_rejects WHERE reason LIKE '%latest_lat_check%'"))
         self.assertGreater(refused, 0)
@@ -219,21 +222,7 @@ columns = { user_id = "user_id", seq = "seq", lat = "lat" }
 
     def test_upsert_keeps_the_latest_row_per_key(self):
         self.pg.sql("CREATE TABLE latest (user_id integer PRIMARY KEY, seq bigint NOT NULL, lat double precision)")
-        path = self.write("u.toml", """
-[[sources]]
-type = "random_routes"
-topic = "routes"
-count = 5000
-users = 50
-[[sinks]]
-type = "postgres"
-topic = "routes"
-conninfo = "${PG_URI}"
-table = "latest"
-mode = "upsert"
-key_columns = ["user_id"]
-columns = { user_id = "user_id", seq = "seq", lat = "lat" }
-""")
+        path = self.write("u.toml", UPSERT.format(count=5000, invalid=0.0))
         run("run", path, "--progress", "0s", env=self.env(), check=0)
         self.assertEqual(self.pg.scalar("SELECT count(*) FROM latest"), "50")
         # the newest record of each user won: with one partition per key, that is the highest seq
