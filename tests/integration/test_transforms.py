@@ -5,6 +5,7 @@ errors at start, and `sluice test`."""
 import json
 import os
 import subprocess
+import time
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -130,6 +131,43 @@ transforms = ["{VALIDATE}", "split.lua", "{ENRICH}"]
         # Rejects are not written; the log says so once, not once per record.
         self.assertEqual(proc.stderr.count("rejected by a transform, the sink has no dead letter"), 1, proc.stderr)
         self.assertIn("routes/0 at offset", proc.stderr)
+
+    def test_sink_side_scripts_read_the_kafka_headers_and_timestamp(self):
+        out = os.path.join(self.dir, "out.jsonl")
+        # Headers and timestamp are read from the message only when asked for.
+        stamp = self.write("stamp.lua", """
+function transform(r, meta)
+  if r.seq % 2 == 0 then
+    r.header = meta.headers["enriched-by"]
+    r.received = meta.timestamp
+  end
+  return r
+end
+""")
+        path = self.write("p.toml", f"""
+[[sources]]
+type = "random_routes"
+topic = "routes"
+count = 1000
+transforms = ["{ENRICH}"]
+[[sinks]]
+type = "file"
+topic = "routes"
+path = "{out}"
+batch_max_rows = 100
+transforms = ["{stamp}"]
+""")
+        started = time.time()
+        run("run", path, "--progress", "0s", check=0, timeout=120)
+        records = read_json_lines(out)
+        self.assertEqual(sorted(r["seq"] for r in records), list(range(1000)))
+        for r in records:
+            if r["seq"] % 2:
+                self.assertNotIn("header", r)
+                continue
+            self.assertEqual(r["header"], "enrich_route.lua")
+            self.assertGreaterEqual(r["received"], started - 1)
+            self.assertLessEqual(r["received"], time.time() + 1)
 
 
 class SourceSide(TempDirTest):

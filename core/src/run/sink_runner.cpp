@@ -49,13 +49,19 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   settings.start_from_latest = value_or<std::string>(step.values, "start_from", "earliest") == "latest";
   settings.skip_expired = value_or<std::string>(step.values, "on_expired", "error") == "skip";
   consumer_ = std::make_unique<Consumer>(pipeline.kafka, bootstrap, settings, *this);
-  pending_.reserve(batch_max_rows_);
-  views_.reserve(batch_max_rows_);
+  for (Batch* b : {&pending_, &in_flight_}) {
+    b->messages.reserve(batch_max_rows_);
+    b->views.reserve(batch_max_rows_);
+  }
 }
 
 SinkRunner::~SinkRunner() {
-  // A run that ended in an error must not write its leftovers while leaving the group.
+  // A run that ended in an error must not write its leftovers while leaving
+  // the group. A batch already with the writer is whole: it may finish.
   pending_.clear();
+  stop_writer();
+  // librdkafka's handle waits, when destroyed, for every message it handed out.
+  in_flight_.clear();
   consumer_.reset();
 }
 
@@ -66,16 +72,27 @@ void SinkRunner::drain_to(std::map<int32_t, int64_t> targets) {
 
 std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& partitions,
                                                  const std::map<int32_t, int64_t>& committed) {
+  // The sink is not called while the writer has it. Fenced here, there is
+  // nothing to seek: the stored offsets are read just below.
+  revoking_ = true;
+  try {
+    settle();
+  } catch (...) {
+    revoking_ = false;
+    throw;
+  }
+  revoking_ = false;
   std::map<int32_t, int64_t> start = sink_->on_assign(topic_, partitions, committed);
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
   return start;
 }
 
 void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
-  // Finish the batch in hand while its partitions are still ours.
+  // Finish the batches in hand while their partitions are still ours.
   revoking_ = true;
   try {
-    process_pending();
+    hand_over();
+    settle();
   } catch (...) {
     revoking_ = false;
     throw;
@@ -86,13 +103,16 @@ void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
 }
 
 void SinkRunner::run() {
+  start_writer();
   while (!stop_.requested() && !finished()) {
     fill_batch();
-    process_pending();
+    hand_over();
     lag_.store(consumer_->lag(), std::memory_order_relaxed);
   }
-  process_pending();
+  hand_over();
+  settle();
   consumer_->close();
+  stop_writer();
   if (written() > 0) {
     double seconds = std::chrono::duration<double>(last_batch_at_ - *first_record_at_).count();
     spdlog::info("{}: {} records in {:.2f}s, {:.0f} records/s (from the first record received to the last written)",
@@ -105,66 +125,149 @@ void SinkRunner::fill_batch() {
   using Clock = std::chrono::steady_clock;
   const auto wait = std::max(batch_max_wait_, std::chrono::milliseconds(10));
   auto deadline = Clock::now() + wait;
+  std::vector<KafkaMessage>& batch = pending_.messages;
   do {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    size_t room = batch_max_rows_ - pending_.size();
-    if (limits_.exit_after)
-      room = std::min<uint64_t>(room, limits_.exit_after - written() - pending_.size());
+    size_t room = batch_max_rows_ - batch.size();
+    if (limits_.exit_after) room = std::min<uint64_t>(room, limits_.exit_after - handed_ - batch.size());
     // Short slices: records move into the batch as they come rather than
     // waiting inside librdkafka until the whole window has passed.
-    consumer_->poll(pending_, room, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(20)));
+    consumer_->poll(batch, room, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(20)));
     // The rate is measured from the first record received, so the time spent
     // collecting the first batch counts too.
-    if (!first_record_at_ && !pending_.empty()) first_record_at_ = Clock::now();
-  } while (!stop_.requested() && pending_.size() < batch_max_rows_ && Clock::now() < deadline &&
-           !(limits_.exit_after && written() + pending_.size() >= limits_.exit_after));
+    if (!first_record_at_ && !batch.empty()) first_record_at_ = Clock::now();
+  } while (!stop_.requested() && batch.size() < batch_max_rows_ && Clock::now() < deadline &&
+           !(limits_.exit_after && handed_ + batch.size() >= limits_.exit_after));
 }
 
-void SinkRunner::process_pending() {
-  if (pending_.empty()) return;
-  views_.clear();
-  std::map<int32_t, int64_t> next;
+void SinkRunner::prepare(Batch& batch) {
+  batch.views.clear();
+  batch.next.clear();
   // Transforms run once per batch: a retried write reuses what they made,
   // since scripts may keep state.
-  if (transforms_) transforms_->apply(pending_, topic_, views_);
-  for (const auto& m : pending_) {
-    next[m->partition] = m->offset + 1;
-    if (!transforms_) views_.push_back(message_view(m.get(), topic_));
+  if (transforms_) transforms_->apply(batch.messages, topic_, batch.views);
+  for (const auto& m : batch.messages) {
+    batch.next[m->partition] = m->offset + 1;
+    if (!transforms_) batch.views.push_back(message_view(m.get(), topic_));
   }
-  for (int attempt = 0; !views_.empty(); ++attempt) {
+}
+
+// Prepares the consumed batch while the writer is still on the previous
+// one, then waits for it and hands the new batch over.
+void SinkRunner::hand_over() {
+  if (!pending_.messages.empty()) prepare(pending_);
+  settle();  // fenced: pending_ is dropped
+  if (pending_.messages.empty()) return;
+  handed_ += pending_.messages.size();
+  {
+    std::lock_guard lock(hand_mutex_);
+    std::swap(pending_, in_flight_);
+    busy_ = true;
+  }
+  hand_cv_.notify_all();
+}
+
+// Waits until the writer is idle and takes in how its batch ended.
+void SinkRunner::settle() {
+  std::unique_lock lock(hand_mutex_);
+  hand_cv_.wait(lock, [this] { return !busy_; });
+  if (std::exception_ptr failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
+  std::optional<std::string> fenced = std::exchange(fenced_, std::nullopt);
+  if (!fenced) {
+    for (const auto& [partition, offset] : in_flight_.next) next_offset_[partition] = offset;
+    in_flight_.next.clear();
+    return;
+  }
+  lock.unlock();
+  recover_from_fencing(*fenced, in_flight_.messages.size());
+}
+
+void SinkRunner::recover_from_fencing(const std::string& why, size_t batch_size) {
+  // Another instance wrote past us: our batch was rolled back and must not be
+  // retried, nor the one consumed after it. Continue from what the sink has stored.
+  spdlog::warn("{}: fenced, batch of {} rolled back; {}: {}", name_, batch_size,
+               revoking_ ? "its partitions are being reassigned anyway" : "re-reading stored offsets and seeking", why);
+  handed_ -= batch_size;  // to be consumed again
+  in_flight_.clear();
+  pending_.clear();
+  if (revoking_) return;
+  std::map<int32_t, int64_t> start = sink_->on_assign(topic_, consumer_->assigned(), {});
+  for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
+  consumer_->seek(start);
+}
+
+bool SinkRunner::finished() {
+  if (limits_.exit_after && handed_ >= limits_.exit_after) return true;
+  std::lock_guard lock(drain_mutex_);
+  if (!drain_targets_) return false;
+  for (const auto& [partition, target] : *drain_targets_) {
+    if (target <= 0) continue;
+    auto it = next_offset_.find(partition);
+    if (it == next_offset_.end() || it->second < target) return false;
+  }
+  return true;
+}
+
+void SinkRunner::start_writer() {
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+void SinkRunner::stop_writer() {
+  {
+    std::lock_guard lock(hand_mutex_);
+    quit_ = true;
+  }
+  hand_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void SinkRunner::writer_loop() {
+  std::unique_lock lock(hand_mutex_);
+  for (;;) {
+    hand_cv_.wait(lock, [this] { return busy_ || quit_; });
+    if (!busy_) return;
+    lock.unlock();
+    std::exception_ptr failure;
+    std::optional<std::string> fenced;
     try {
-      sink_->write(views_);
+      write(in_flight_);
+      // Written: its messages go back to librdkafka from this thread; the
+      // offsets after it stay for settle().
+      in_flight_.views.clear();
+      in_flight_.messages.clear();
+    } catch (const Error& e) {
+      if (e.error_class() == ErrorClass::fenced) fenced = e.what();
+      else failure = std::current_exception();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    lock.lock();
+    failure_ = failure;
+    fenced_ = std::move(fenced);
+    busy_ = false;
+    hand_cv_.notify_all();
+  }
+}
+
+// Writes a batch, retrying what can be retried, and commits its offsets to
+// Kafka. Throws ErrorClass::fenced as the sink did.
+void SinkRunner::write(Batch& batch) {
+  for (int attempt = 0; !batch.views.empty(); ++attempt) {
+    try {
+      sink_->write(batch.views);
       sink_->flush();
       if (attempt > 0) spdlog::info("{}: write succeeded again after {} retries", name_, attempt);
       break;
     } catch (const Error& e) {
-      if (e.error_class() == ErrorClass::fenced) {
-        recover_from_fencing(e.what());
-        return;
-      }
       if (!e.retriable()) throw;
       if (attempt == 0) spdlog::warn("{}: write failed, retrying with backoff: {}", name_, e.what());
       // Stopping with the batch unwritten is safe: its offsets are not committed.
       if (stop_.wait_for(backoff(attempt))) throw Error(ErrorClass::fatal, name_ + ": stopped while retrying a failed write: " + e.what());
     }
   }
-  commit_with_retry(next);
-  for (const auto& [partition, offset] : next) next_offset_[partition] = offset;
-  written_.fetch_add(pending_.size(), std::memory_order_relaxed);
+  commit_with_retry(batch.next);
+  written_.fetch_add(batch.messages.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();
-  pending_.clear();
-}
-
-void SinkRunner::recover_from_fencing(const std::string& why) {
-  // Another instance wrote past us: our batch was rolled back and must not be
-  // retried. Continue from what the sink has stored.
-  spdlog::warn("{}: fenced, batch of {} rolled back; {}: {}", name_, pending_.size(),
-               revoking_ ? "its partitions are being revoked anyway" : "re-reading stored offsets and seeking", why);
-  pending_.clear();
-  if (revoking_) return;
-  std::map<int32_t, int64_t> start = sink_->on_assign(topic_, consumer_->assigned(), {});
-  for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
-  consumer_->seek(start);
 }
 
 void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {
@@ -182,18 +285,6 @@ void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {
       if (stop_.wait_for(backoff(attempt))) return;
     }
   }
-}
-
-bool SinkRunner::finished() {
-  if (limits_.exit_after && written() >= limits_.exit_after) return true;
-  std::lock_guard lock(drain_mutex_);
-  if (!drain_targets_) return false;
-  for (const auto& [partition, target] : *drain_targets_) {
-    if (target <= 0) continue;
-    auto it = next_offset_.find(partition);
-    if (it == next_offset_.end() || it->second < target) return false;
-  }
-  return true;
 }
 
 }  // namespace sluice

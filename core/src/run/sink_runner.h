@@ -1,13 +1,19 @@
-// Runs one sink on its own thread: consumes its topic in batches, hands each
-// batch to the sink, and commits offsets to Kafka only after the sink made
-// the batch durable.
+// Runs one sink: consumes its topic in batches, hands each batch to the
+// sink, and commits offsets to Kafka only after the sink made the batch
+// durable. Two threads work in turn on consecutive batches: the caller's
+// consumes and transforms the next batch while a writer thread writes the
+// current one, so the database's work overlaps the decoding. The sink is
+// never called from both at once: rebalances and fencing wait for the writer.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "config/pipeline.h"
@@ -47,11 +53,32 @@ class SinkRunner : public RebalanceListener {
   uint64_t rejected() const { return transforms_ ? transforms_->rejected() : 0; }
 
  private:
+  // Consumed records and what the sink is given for them.
+  struct Batch {
+    std::vector<KafkaMessage> messages;
+    std::vector<Message> views;
+    std::map<int32_t, int64_t> next;  // per partition: the offset after the batch
+    void clear() {
+      views.clear();
+      messages.clear();
+      next.clear();
+    }
+  };
+
+  // On the consuming thread.
   void fill_batch();
-  void process_pending();
-  void commit_with_retry(const std::map<int32_t, int64_t>& next);
-  void recover_from_fencing(const std::string& why);
+  void prepare(Batch& batch);
+  void hand_over();
+  void settle();
+  void recover_from_fencing(const std::string& why, size_t batch_size);
   bool finished();
+  void start_writer();
+  void stop_writer();
+
+  // On the writer thread.
+  void writer_loop();
+  void write(Batch& batch);
+  void commit_with_retry(const std::map<int32_t, int64_t>& next);
 
   std::string name_, topic_;
   std::unique_ptr<Sink> sink_;
@@ -62,9 +89,19 @@ class SinkRunner : public RebalanceListener {
   std::unique_ptr<Consumer> consumer_;  // after the members its callbacks use
 
   std::unique_ptr<SinkTransforms> transforms_;  // none without `transforms`
-  std::vector<KafkaMessage> pending_;
-  std::vector<Message> views_;
-  std::map<int32_t, int64_t> next_offset_;  // per partition: next offset to read
+  Batch pending_;                           // being consumed
+  uint64_t handed_ = 0;                     // records given to the writer, written or not
+  std::map<int32_t, int64_t> next_offset_;  // per partition: next offset to read, after written batches
+
+  // The hand-over between the two threads. While `busy_`, the writer owns
+  // `in_flight_` and the sink; `failure_` / `fenced_` say how it ended.
+  std::thread writer_;
+  std::mutex hand_mutex_;
+  std::condition_variable hand_cv_;
+  Batch in_flight_;
+  bool busy_ = false, quit_ = false;
+  std::exception_ptr failure_;
+  std::optional<std::string> fenced_;
 
   std::mutex drain_mutex_;
   std::optional<std::map<int32_t, int64_t>> drain_targets_;
@@ -72,7 +109,7 @@ class SinkRunner : public RebalanceListener {
   std::atomic<int64_t> lag_{0};
   bool revoking_ = false;  // inside on_revoke: no seeking, the partitions are going
   std::optional<std::chrono::steady_clock::time_point> first_record_at_;
-  std::chrono::steady_clock::time_point last_batch_at_;
+  std::chrono::steady_clock::time_point last_batch_at_;  // set by the writer, read after settle()
 };
 
 }  // namespace sluice

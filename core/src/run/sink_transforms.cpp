@@ -6,16 +6,30 @@ namespace sluice {
 
 namespace {
 
-void read_headers(const rd_kafka_message_t* m, std::vector<HeaderView>& out) {
-  out.clear();
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || !headers) return;
-  const char* name = nullptr;
-  const void* value = nullptr;
-  size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-    out.emplace_back(name, std::string_view(static_cast<const char*>(value), value ? size : 0));
-}
+// A consumed message's timestamp and headers, read from it only when a
+// script asks: parsing the headers costs an allocation per message.
+class KafkaMeta final : public LazyMeta {
+ public:
+  explicit KafkaMeta(const rd_kafka_message_t* m) : m_(m) {}
+  int64_t timestamp_ms() const override { return rd_kafka_message_timestamp(m_, nullptr); }
+  std::span<const HeaderView> headers() const override {
+    if (read_) return headers_;
+    read_ = true;
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m_, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || !headers) return headers_;
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+      headers_.emplace_back(name, std::string_view(static_cast<const char*>(value), value ? size : 0));
+    return headers_;
+  }
+
+ private:
+  const rd_kafka_message_t* m_;
+  mutable bool read_ = false;
+  mutable std::vector<HeaderView> headers_;
+};
 
 }  // namespace
 
@@ -26,39 +40,39 @@ SinkTransforms::SinkTransforms(const StepConfig& step, bool sink_has_dead_letter
 
 void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std::string& topic,
                            std::vector<Message>& views) {
-  arena_.clear();
-  reasons_.clear();
-  outputs_.clear();
-  entries_.clear();
+  Made& made = made_[turn_ ^= 1];
+  made.arena.clear();
+  made.reasons.clear();
+  made.outputs.clear();
+  made.entries.clear();
   views.clear();
   for (size_t i = 0; i < consumed.size(); ++i) {
     const rd_kafka_message_t* m = consumed[i].get();
+    KafkaMeta lazy(m);
     RecordMeta meta;
     meta.topic = topic;
     meta.partition = m->partition;
     meta.offset = m->offset;
     if (m->key) meta.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
-    meta.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
-    read_headers(m, headers_);
-    meta.headers = headers_;
-    Entry e{i, TransformOutcome::pass, outputs_.size(), 0, 0, 0};
-    e.outcome = chain_.run({static_cast<const char*>(m->payload), m->len}, meta, arena_, outputs_);
-    e.end_output = outputs_.size();
+    meta.lazy = &lazy;
+    Entry e{i, TransformOutcome::pass, made.outputs.size(), 0, 0, 0};
+    e.outcome = chain_.run({static_cast<const char*>(m->payload), m->len}, meta, made.arena, made.outputs);
+    e.end_output = made.outputs.size();
     if (e.outcome == TransformOutcome::reject) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
-      e.reason_begin = reasons_.size();
-      reasons_ += chain_.reason();
-      e.reason_end = reasons_.size();
+      e.reason_begin = made.reasons.size();
+      made.reasons += chain_.reason();
+      e.reason_end = made.reasons.size();
       if (!dead_letter_)
         reject_log_.rejected(topic + "/" + std::to_string(m->partition) + " at offset " + std::to_string(m->offset),
                              chain_.reason());
     } else if (e.outcome == TransformOutcome::drop) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
     }
-    entries_.push_back(e);
+    made.entries.push_back(e);
   }
   // Views only now: the buffers no longer grow.
-  for (const Entry& e : entries_) {
+  for (const Entry& e : made.entries) {
     const rd_kafka_message_t* m = consumed[e.message].get();
     Message base = message_view(m, topic);
     if (e.outcome == TransformOutcome::drop) {
@@ -69,17 +83,17 @@ void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std:
     }
     if (e.outcome == TransformOutcome::reject) {
       if (!dead_letter_) continue;
-      base.reject_reason = std::string_view(reasons_).substr(e.reason_begin, e.reason_end - e.reason_begin);
+      base.reject_reason = std::string_view(made.reasons).substr(e.reason_begin, e.reason_end - e.reason_begin);
       views.push_back(base);
       continue;
     }
     for (size_t o = e.first_output; o < e.end_output; ++o) {
-      const TransformOutput& out = outputs_[o];
+      const TransformOutput& out = made.outputs[o];
       Message v = base;
-      v.value = std::string_view(arena_).substr(out.value_begin, out.value_end - out.value_begin);
+      v.value = std::string_view(made.arena).substr(out.value_begin, out.value_end - out.value_begin);
       if (out.key_set) {
         v.has_key = !out.key_null;
-        v.key = out.key_null ? std::string_view() : std::string_view(arena_).substr(out.key_begin, out.key_end - out.key_begin);
+        v.key = out.key_null ? std::string_view() : std::string_view(made.arena).substr(out.key_begin, out.key_end - out.key_begin);
       }
       views.push_back(v);
     }

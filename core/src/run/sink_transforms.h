@@ -1,9 +1,9 @@
 // The sink side of Lua transforms: turns a consumed batch into what the sink
 // writes. Passing records become messages viewing the transformed JSON (held
-// here until the next batch), a split several messages with the same
-// partition and offset, a drop nothing. A reject becomes one message with the
-// original value and `reject_reason` set when the sink has a dead letter;
-// otherwise it is counted and logged, never written.
+// here), a split several messages with the same partition and offset, a drop
+// nothing. A reject becomes one message with the original value and
+// `reject_reason` set when the sink has a dead letter; otherwise it is
+// counted and logged, never written.
 #pragma once
 
 #include <atomic>
@@ -24,7 +24,8 @@ class SinkTransforms {
   SinkTransforms(const StepConfig& step, bool sink_has_dead_letter);
 
   // Runs the chain once per consumed message. `views` is cleared and filled;
-  // it stays valid until the next call.
+  // they stay valid until the call after next, so that one batch can be
+  // written while the next is transformed.
   void apply(const std::vector<KafkaMessage>& consumed, const std::string& topic, std::vector<Message>& views);
 
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -35,17 +36,22 @@ class SinkTransforms {
   struct Entry {
     size_t message;
     TransformOutcome outcome;
-    size_t first_output, end_output;   // pass: range of outputs_
-    size_t reason_begin, reason_end;   // reject: range of reasons_
+    size_t first_output, end_output;   // pass: range of Made::outputs
+    size_t reason_begin, reason_end;   // reject: range of Made::reasons
+  };
+
+  // What apply() made of one batch. Two, used in turn.
+  struct Made {
+    std::string arena, reasons;
+    std::vector<TransformOutput> outputs;
+    std::vector<Entry> entries;
   };
 
   TransformChain chain_;
   bool dead_letter_;
   RejectLog reject_log_;
-  std::string arena_, reasons_;
-  std::vector<TransformOutput> outputs_;
-  std::vector<Entry> entries_;
-  std::vector<HeaderView> headers_;
+  Made made_[2];
+  size_t turn_ = 0;
   std::atomic<uint64_t> dropped_{0}, rejected_{0};
 };
 

@@ -60,6 +60,7 @@ int mark(lua_State* L, const char* marker) {
   if (lua_isnoneornil(L, 1)) lua_newtable(L);
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
+  materialize_if_record(L, 1);  // its fields before its metatable goes
   lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
   lua_setmetatable(L, 1);
   return 1;

@@ -196,6 +196,7 @@ bool encode(lua_State* L, int index, std::string& out, std::string& error, int d
       }
       break;
     case LUA_TTABLE: {
+      materialize_if_record(L, index);
       if (depth > kMaxDepth || !lua_checkstack(L, 6)) {
         error = "table nested too deeply to encode as JSON (a cycle?)";
         return false;
@@ -229,9 +230,10 @@ bool JsonToLua::push(lua_State* L, std::string_view json, std::string& error) {
     error = "nested too deeply";
     return false;
   }
-  root_ = root;
   return true;
 }
+
+bool push_json(lua_State* L, simdjson::dom::element e) { return push_element(L, e, 0); }
 
 namespace {
 
@@ -331,7 +333,7 @@ bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) 
 
 }  // namespace
 
-bool JsonToLua::unchanged(lua_State* L, int index) const { return same_as_json(L, index, root_, 0); }
+bool lua_same_as_json(lua_State* L, int index, simdjson::dom::element e) { return same_as_json(L, index, e, 0); }
 
 bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error) {
   return encode(L, index, out, error, 0);

@@ -21,16 +21,17 @@ class JsonToLua {
   // Pushes the decoded value; on failure pushes nothing and sets `error`.
   bool push(lua_State* L, std::string_view json, std::string& error);
 
-  // True if the Lua value at `index` still encodes exactly as the document
-  // last pushed (same keys, values, number subtypes and markers), so that
-  // document's text can stand for it instead of encoding it again. Valid
-  // until the next push.
-  bool unchanged(lua_State* L, int index) const;
-
  private:
   simdjson::dom::parser parser_;
-  simdjson::dom::element root_;
 };
+
+// Pushes a parsed value; false (with the stack as it was, plus partial
+// values) when it is nested too deeply.
+bool push_json(lua_State* L, simdjson::dom::element e);
+
+// True if the Lua value at `index` encodes exactly as `e` (same keys,
+// values, number subtypes and markers).
+bool lua_same_as_json(lua_State* L, int index, simdjson::dom::element e);
 
 // Appends the Lua value at `index` as JSON. On failure `out` may hold a
 // partial value; `error` says which value could not be encoded.

@@ -135,6 +135,16 @@ int limited_collectgarbage(lua_State* L) {
   return lua_gettop(L);
 }
 
+// next, rawget, rawset, rawlen, getmetatable and setmetatable, seeing a
+// lazily read record as the plain table it stands for.
+int see_through_records(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TTABLE) materialize_if_record(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int print_to_log(lua_State* L) {
   int n = lua_gettop(L);
   luaL_Buffer b;
@@ -152,6 +162,21 @@ int print_to_log(lua_State* L) {
 }  // namespace
 
 void* lua_json_null() { return &null_anchor; }
+
+void materialize_if_record(lua_State* L, int index) {
+  if (!lua_getmetatable(L, index)) return;
+  index = lua_absindex(L, index);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, kRecordMarker);
+  if (!lua_rawequal(L, -1, -2)) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "materialize");
+  lua_pushvalue(L, index);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+}
 
 LuaState::LuaState(TransformLimits limits, std::string module_dir)
     : limits_(limits), module_dir_(std::move(module_dir)), L_(nullptr, lua_close) {
@@ -209,6 +234,11 @@ void LuaState::open_sandbox() {
   lua_setfield(L, g, "load");
   lua_pushcfunction(L, print_to_log);
   lua_setfield(L, g, "print");
+  for (const char* name : {"next", "rawget", "rawset", "rawlen", "getmetatable", "setmetatable"}) {
+    lua_getfield(L, g, name);
+    lua_pushcclosure(L, see_through_records, 1);
+    lua_setfield(L, g, name);
+  }
   lua_getfield(L, g, "collectgarbage");
   lua_pushcclosure(L, limited_collectgarbage, 1);
   lua_setfield(L, g, "collectgarbage");

@@ -67,6 +67,11 @@ class LuaState {
 inline constexpr char kArrayMarker[] = "sluice.array";     // metatable: encode as JSON array
 inline constexpr char kObjectMarker[] = "sluice.object"; // metatable: encode as JSON object
 inline constexpr char kManyMarker[] = "sluice.many";       // metatable: a split's list of records
+inline constexpr char kRecordMarker[] = "sluice.record";   // metatable: a record read lazily (lua_record.h)
+
+// Builds a lazily read record at `index` into a plain table; any other
+// value is left alone. Whatever bypasses metamethods calls this first.
+void materialize_if_record(lua_State* L, int index);
 
 // The JSON null sentinel, a light userdata with a fixed address.
 void* lua_json_null();

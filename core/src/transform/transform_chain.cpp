@@ -77,11 +77,13 @@ int meta_index(lua_State* L) {
       lua_pushnil(L);
     }
   } else if (key == "timestamp") {
-    if (meta->timestamp_ms >= 0) lua_pushnumber(L, static_cast<double>(meta->timestamp_ms) / 1000.0);
+    int64_t ms = meta->lazy ? meta->lazy->timestamp_ms() : meta->timestamp_ms;
+    if (ms >= 0) lua_pushnumber(L, static_cast<double>(ms) / 1000.0);
     else lua_pushnil(L);
   } else if (key == "headers") {
-    lua_createtable(L, 0, static_cast<int>(meta->headers.size()));
-    for (const auto& [header, value] : meta->headers) {
+    std::span<const HeaderView> headers = meta->lazy ? meta->lazy->headers() : meta->headers;
+    lua_createtable(L, 0, static_cast<int>(headers.size()));
+    for (const auto& [header, value] : headers) {
       lua_pushlstring(L, header.data(), header.size());
       lua_pushlstring(L, value.data(), value.size());
       lua_rawset(L, -3);
@@ -120,7 +122,8 @@ std::string text_of(lua_State* L, int index) {
 }  // namespace
 
 TransformChain::TransformChain(const std::vector<std::string>& paths, TransformLimits limits)
-    : lua_(limits, paths.empty() ? std::string() : std::filesystem::path(paths.front()).parent_path().string()) {
+    : lua_(limits, paths.empty() ? std::string() : std::filesystem::path(paths.front()).parent_path().string()),
+      decoder_(lua_.get()) {
   lua_State* L = lua_.get();
   for (const auto& path : paths) {
     Script script;
@@ -151,8 +154,6 @@ TransformChain::TransformChain(const std::vector<std::string>& paths, TransformL
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
   meta_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_pushnil(L);
-  previous_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 TransformChain::~TransformChain() = default;
@@ -177,10 +178,6 @@ TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& m
     reason_ = "not a JSON object: " + std::string(value.substr(0, 64));
     return TransformOutcome::reject;
   }
-  // Holding on to the previous record keeps its field names alive in Lua's
-  // string table, so the next record's same names are found, not allocated.
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, LUA_REGISTRYINDEX, previous_ref_);
   static const Carried nothing_set;
   meta_ = &meta;
   input_index_ = lua_gettop(L);

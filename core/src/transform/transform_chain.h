@@ -12,11 +12,21 @@
 #include <vector>
 
 #include "transform/lua_json.h"
+#include "transform/lua_record.h"
 #include "transform/lua_state.h"
 
 namespace sluice {
 
 using HeaderView = std::pair<std::string_view, std::string_view>;
+
+// Meta fields that cost something to read (a Kafka message's headers are
+// parsed on first access), asked for only when a script reads them.
+class LazyMeta {
+ public:
+  virtual ~LazyMeta() = default;
+  virtual int64_t timestamp_ms() const = 0;
+  virtual std::span<const HeaderView> headers() const = 0;
+};
 
 // What a script sees as `meta` (read-only).
 struct RecordMeta {
@@ -26,6 +36,7 @@ struct RecordMeta {
   std::optional<std::string_view> key;
   int64_t timestamp_ms = -1;
   std::span<const HeaderView> headers;
+  const LazyMeta* lazy = nullptr;  // when set, timestamp and headers come from it
 };
 
 // One record that came out of the chain. The value (and a key a script set)
@@ -78,10 +89,9 @@ class TransformChain {
   bool reject(std::string reason);
 
   LuaState lua_;
-  JsonToLua decoder_;
+  RecordDecoder decoder_;
   std::vector<Script> scripts_;
   int meta_ref_ = 0;
-  int previous_ref_ = 0;  // the last record decoded
   const RecordMeta* meta_ = nullptr;
   const Carried* current_ = nullptr;
   Carried pending_;

@@ -67,6 +67,100 @@ TEST_F(ChainTest, AnyChangeIsEncodedAfresh) {
   }
 }
 
+TEST_F(ChainTest, AnyChangeOfAFlatRecordIsEncodedAfresh) {
+  const std::string text = R"({"i": 1, "f": 1.5, "s": "x", "b": true, "z": null, "u": 18446744073709551615})";
+  for (const char* change : {"r.i = 2", "r.i = 1.0", "r.f = 2.5", "r.f = 1", "r.s = 'y'", "r.s = 1",
+                             "r.b = false", "r.z = false", "r.u = 1", "r.i = nil", "r.extra = 0",
+                             "r.i, r.extra = nil, 1", "sluice.array(r)"}) {
+    auto c = chain({{"change.lua", std::string("function transform(r) ") + change + " return r end"}});
+    auto r = run(*c, text);
+    ASSERT_EQ(r.outcome, TransformOutcome::pass) << change << ": " << r.reason;
+    ASSERT_EQ(r.values.size(), 1u);
+    EXPECT_NE(r.values[0], text) << change;
+  }
+  for (const char* same : {"r.i = 1", "r.f = 1.5", "r.s = 'x'", "r.b = true", "r.extra = 1 r.extra = nil"}) {
+    auto c = chain({{"same.lua", std::string("function transform(r) ") + same + " return r end"}});
+    auto r = run(*c, text);
+    ASSERT_EQ(r.values.size(), 1u);
+    EXPECT_EQ(r.values[0], text) << same;
+  }
+}
+
+TEST_F(ChainTest, RecordsOfChangingShapeKeepTheirFieldNames) {
+  // Field names are cached by position from one record to the next.
+  auto c = chain({{"add.lua", "function transform(r) r.n = (r.a or 0) + (r.b or 0) return r end"}});
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"a":1,"b":2})", R"("n":3)"}, {R"({"b":2,"a":1})", R"("n":3)"}, {R"({"a":5,"c":2})", R"("n":5)"},
+      {R"({"b":7})", R"("n":7)"},       {R"({"a":1,"b":2})", R"("n":3)"}};
+  for (const auto& [in, expected] : cases) {
+    auto r = run(*c, in);
+    ASSERT_EQ(r.values.size(), 1u) << in;
+    EXPECT_NE(r.values[0].find(expected), std::string::npos) << in << " -> " << r.values[0];
+  }
+  auto r = run(*c, R"({"c":1,"a":2})");
+  ASSERT_EQ(r.values.size(), 1u);
+  EXPECT_NE(r.values[0].find(R"("c":1)"), std::string::npos) << r.values[0];
+  EXPECT_NE(r.values[0].find(R"("a":2)"), std::string::npos) << r.values[0];
+}
+
+TEST_F(ChainTest, ARecordReadLazilyBehavesAsAPlainTable) {
+  // Each check runs on a fresh record: reading fields leaves it lazy, and
+  // these all have to see (or turn it into) the plain table.
+  const std::string text = R"({"a": 1, "s": "x", "n": {"x": [1, 2]}, "z": null})";
+  for (const char* check : {
+           "assert(type(r) == 'table' and r.a == 1 and r.s == 'x' and r.z == sluice.null and r.missing == nil)",
+           "assert(r[1] == nil and rawequal(r, r))",
+           "local k = {} for name in pairs(r) do k[#k + 1] = name end table.sort(k) "
+           "assert(table.concat(k, ',') == 'a,n,s,z', table.concat(k, ','))",
+           "assert(next(r) ~= nil)",
+           "assert(rawget(r, 'a') == 1)",
+           "rawset(r, 'b', 2) assert(r.b == 2 and r.a == 1)",
+           "assert(#r == 0 and rawlen(r) == 0)",
+           "assert(getmetatable(r) == nil)",
+           "setmetatable(r, {__index = function() return 7 end}) assert(r.a == 1 and r.other == 7)",
+           "assert(r.n.x[2] == 2) r.n.x[2] = 3 assert(r.n.x[2] == 3)",
+           "assert(sluice.json.decode(sluice.json.encode(r)).n.x[1] == 1)",
+           "local count = 0 for _ in ipairs(r) do count = count + 1 end assert(count == 0)",
+       }) {
+    auto c = chain({{"check.lua", std::string("function transform(r) ") + check + " return r end"}});
+    auto r = run(*c, text);
+    ASSERT_EQ(r.outcome, TransformOutcome::pass) << check << ": " << r.reason;
+  }
+}
+
+TEST_F(ChainTest, ARecordKeptFromAnEarlierCallCanStillBeRead) {
+  auto c = chain({{"keep.lua", R"(
+local kept = {}
+function transform(r)
+  local previous = kept[#kept]
+  kept[#kept + 1] = r
+  if previous then r.previous_a, r.previous_x = previous.a, previous.n.x end
+  if #kept == 3 then
+    local names = {}
+    for name in pairs(kept[1]) do names[#names + 1] = name end
+    table.sort(names)
+    r.first_names = table.concat(names, ",")
+  end
+  return r
+end)"}});
+  run(*c, R"({"a": 1, "n": {"x": "one"}})");
+  auto second = run(*c, R"({"a": 2, "n": {"x": "two"}})");
+  ASSERT_EQ(second.values.size(), 1u) << second.reason;
+  EXPECT_NE(second.values[0].find(R"("previous_a":1)"), std::string::npos) << second.values[0];
+  EXPECT_NE(second.values[0].find(R"("previous_x":"one")"), std::string::npos) << second.values[0];
+  auto third = run(*c, R"({"a": 3, "n": {"x": "three"}})");
+  ASSERT_EQ(third.values.size(), 1u) << third.reason;
+  EXPECT_NE(third.values[0].find(R"("previous_x":"two")"), std::string::npos) << third.values[0];
+  EXPECT_NE(third.values[0].find(R"("first_names":"a,n")"), std::string::npos) << third.values[0];
+}
+
+TEST_F(ChainTest, RepeatedNamesReadAsTheLastOne) {
+  auto c = chain({{"read.lua", "function transform(r) return {a = r.a} end"}});
+  auto r = run(*c, R"({"a": 1, "b": 0, "a": 2})");
+  ASSERT_EQ(r.values.size(), 1u);
+  EXPECT_EQ(r.values[0], R"({"a":2})");
+}
+
 TEST_F(ChainTest, AFieldAddedToARecordWithARepeatedKeyIsKept) {
   auto c = chain({{"add.lua", "function transform(r) r.b = 2 return r end"}});
   auto r = run(*c, R"({"a":1,"a":1})");

@@ -1,0 +1,276 @@
+#include "transform/lua_record.h"
+
+extern "C" {
+#include <lauxlib.h>
+}
+
+#include "transform/lua_json.h"
+#include "transform/lua_state.h"
+
+namespace sluice {
+
+namespace {
+
+constexpr size_t kMaxLazyFields = 32;
+
+// The key (by its address) under which a lazy record keeps its own text, so
+// that it can still be built after the next record replaced the document.
+// Scripts cannot name it, and nothing raw sees it before materializing.
+const char kTextKey = 0;
+
+// Sets an object's fields into the table at `index`.
+void set_fields(lua_State* L, int index, simdjson::dom::object object) {
+  for (auto [key, value] : object) {
+    lua_pushlstring(L, key.data(), key.size());
+    if (!push_json(L, value)) luaL_error(L, "record nested too deeply");
+    lua_rawset(L, index);
+  }
+}
+
+RecordDecoder* decoder_of(lua_State* L) {
+  return static_cast<RecordDecoder*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+bool is_lazy_record(lua_State* L, int index) {
+  if (!lua_getmetatable(L, index)) return false;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, kRecordMarker);
+  const bool lazy = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return lazy;
+}
+
+}  // namespace
+
+RecordDecoder::RecordDecoder(lua_State* L) {
+  lua_createtable(L, 0, 5);
+  const std::pair<const char*, lua_CFunction> events[] = {{"__index", index_event},
+                                                          {"__newindex", newindex_event},
+                                                          {"__len", len_event},
+                                                          {"materialize", materialize_function}};
+  for (const auto& [name, function] : events) {
+    lua_pushlightuserdata(L, this);
+    lua_pushcclosure(L, function, 1);
+    lua_setfield(L, -2, name);
+  }
+  // The sandbox's `next` sees through records; pairs needs the plain one it wraps.
+  lua_pushlightuserdata(L, this);
+  lua_getglobal(L, "next");
+  if (lua_getupvalue(L, -1, 1)) lua_remove(L, -2);
+  lua_pushcclosure(L, pairs_event, 2);
+  lua_setfield(L, -2, "__pairs");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, kRecordMarker);
+}
+
+bool RecordDecoder::push(lua_State* L, std::string_view json, std::string& error) {
+  simdjson::dom::element root;
+  auto err = parser_.parse(json.data(), json.size()).get(root);
+  if (err) {
+    error = simdjson::error_message(err);
+    return false;
+  }
+  root_ = root;
+  lazy_ = nullptr;
+  fields_noted_ = false;
+  bool lazy = false;
+  if (root.type() == simdjson::dom::element_type::OBJECT) {
+    object_ = root.get_object().value_unsafe();
+    lazy = object_.size() > 0 && object_.size() <= kMaxLazyFields;
+  }
+  if (!lazy) {
+    const int top = lua_gettop(L);
+    if (!push_json(L, root)) {
+      lua_settop(L, top);
+      error = "nested too deeply";
+      return false;
+    }
+    return true;
+  }
+  if (!lua_checkstack(L, 4)) {
+    error = "Lua stack exhausted";
+    return false;
+  }
+  lua_createtable(L, 0, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, kRecordMarker);
+  lua_setmetatable(L, -2);
+  lua_pushlstring(L, json.data(), json.size());
+  lua_rawsetp(L, -2, &kTextKey);
+  lazy_ = lua_topointer(L, -1);
+  return true;
+}
+
+// Notes the root's fields; false when they are too many, none, or a name
+// repeats (the table would hold one entry for two).
+bool RecordDecoder::note_fields(simdjson::dom::object object) {
+  using simdjson::dom::element_type;
+  fields_.clear();
+  const size_t size = object.size();
+  if (size == 0 || size > kMaxLazyFields) return false;
+  for (auto [key, value] : object) {
+    for (const Field& seen : fields_)
+      if (seen.key == key) return false;
+    Field f{};
+    f.key = key;
+    f.type = value.type();
+    switch (f.type) {
+      case element_type::STRING: f.text = value.get_string().value_unsafe(); break;
+      case element_type::INT64: f.integer = value.get_int64().value_unsafe(); break;
+      case element_type::UINT64: f.number = static_cast<double>(value.get_uint64().value_unsafe()); break;
+      case element_type::DOUBLE: f.number = value.get_double().value_unsafe(); break;
+      case element_type::BOOL: f.boolean = value.get_bool().value_unsafe(); break;
+      default: f.element = value; break;
+    }
+    fields_.push_back(f);
+  }
+  return true;
+}
+
+void RecordDecoder::materialize(lua_State* L, int index) {
+  index = lua_absindex(L, index);
+  if (!is_lazy_record(L, index)) return;
+  luaL_checkstack(L, 8, "materializing a record");
+  if (lua_topointer(L, index) == lazy_) {
+    lazy_ = nullptr;
+    set_fields(L, index, object_);
+  } else {
+    // Kept from an earlier call: built from its own text (which stays on
+    // the stack, and so alive, while its document is read).
+    lua_rawgetp(L, index, &kTextKey);
+    size_t len = 0;
+    const char* text = lua_tolstring(L, -1, &len);
+    simdjson::dom::element root;
+    if (!text || kept_parser_.parse(text, len).get(root) || root.type() != simdjson::dom::element_type::OBJECT)
+      luaL_error(L, "a kept record cannot be read again");
+    set_fields(L, index, root.get_object().value_unsafe());
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  lua_rawsetp(L, index, &kTextKey);
+  lua_pushnil(L);
+  lua_setmetatable(L, index);
+}
+
+// r.name: a scalar straight from the document; anything nested, or a record
+// no longer current, is materialized and read from the table.
+int RecordDecoder::index_event(lua_State* L) {
+  using simdjson::dom::element_type;
+  RecordDecoder* d = decoder_of(L);
+  if (lua_topointer(L, 1) == d->lazy_) {
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;  // an object has names only
+    size_t len = 0;
+    const char* name = lua_tolstring(L, 2, &len);
+    const std::string_view key(name, len);
+    simdjson::dom::element value;
+    bool found = false;
+    for (auto field : d->object_)
+      if (field.key == key) {  // the last of repeated names wins, as in the table
+        value = field.value;
+        found = true;
+      }
+    if (!found) return 0;
+    if (value.type() != element_type::OBJECT && value.type() != element_type::ARRAY) {
+      push_json(L, value);
+      return 1;
+    }
+  }
+  d->materialize(L, 1);
+  lua_settop(L, 2);
+  lua_rawget(L, 1);
+  return 1;
+}
+
+int RecordDecoder::newindex_event(lua_State* L) {
+  decoder_of(L)->materialize(L, 1);
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 0;
+}
+
+int RecordDecoder::pairs_event(lua_State* L) {
+  decoder_of(L)->materialize(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+int RecordDecoder::len_event(lua_State* L) {
+  decoder_of(L)->materialize(L, 1);
+  lua_pushinteger(L, static_cast<lua_Integer>(lua_rawlen(L, 1)));
+  return 1;
+}
+
+int RecordDecoder::materialize_function(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  decoder_of(L)->materialize(L, 1);
+  return 0;
+}
+
+namespace {
+
+bool same_field(lua_State* L, int index, const RecordDecoder::Field& field) {
+  using simdjson::dom::element_type;
+  switch (field.type) {
+    case element_type::INT64:
+      return lua_isinteger(L, index) && lua_tointeger(L, index) == field.integer;
+    case element_type::UINT64:
+    case element_type::DOUBLE:
+      return lua_type(L, index) == LUA_TNUMBER && !lua_isinteger(L, index) && lua_tonumber(L, index) == field.number;
+    case element_type::STRING: {
+      if (lua_type(L, index) != LUA_TSTRING) return false;
+      size_t len = 0;
+      const char* s = lua_tolstring(L, index, &len);
+      return std::string_view(s, len) == field.text;
+    }
+    case element_type::BOOL:
+      return lua_type(L, index) == LUA_TBOOLEAN && static_cast<bool>(lua_toboolean(L, index)) == field.boolean;
+    case element_type::NULL_VALUE:
+      return lua_type(L, index) == LUA_TLIGHTUSERDATA && lua_touserdata(L, index) == lua_json_null();
+    default:
+      return lua_same_as_json(L, index, field.element);
+  }
+}
+
+}  // namespace
+
+bool RecordDecoder::unchanged(lua_State* L, int index) {
+  index = lua_absindex(L, index);
+  if (lua_topointer(L, index) == lazy_) return true;  // never materialized: nothing was written
+  if (!fields_noted_) {
+    fields_noted_ = true;
+    fields_known_ = root_.type() == simdjson::dom::element_type::OBJECT && note_fields(object_);
+  }
+  if (!fields_known_) return lua_same_as_json(L, index, root_);
+  if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
+    if (lua_istable(L, index)) lua_pop(L, 1);
+    return false;
+  }
+  // lua_next visits in hash order; a field is looked for from where the
+  // last one was found, which is right at once when the orders agree.
+  size_t seen = 0, at = 0;
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    size_t len = 0;
+    const char* name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &len) : nullptr;
+    bool same = false;
+    if (name) {
+      const std::string_view key(name, len);
+      for (size_t tried = 0; tried < fields_.size() && !same; ++tried) {
+        const Field& field = fields_[at];
+        at = at + 1 == fields_.size() ? 0 : at + 1;
+        if (field.key == key) {
+          if (!same_field(L, -1, field)) break;
+          same = true;
+        }
+      }
+    }
+    if (!same) {
+      lua_pop(L, 2);
+      return false;
+    }
+    ++seen;
+    lua_pop(L, 1);
+  }
+  return seen == fields_.size();
+}
+
+}  // namespace sluice
