@@ -7,7 +7,7 @@
 # Usage: bash bench/transform.sh [RECORDS] [ROUNDS]
 set -euo pipefail
 n=${1:-1000000}
-rounds=${2:-2}
+rounds=${2:-4}
 BIN_DIR=build-bench-lua source "$(dirname "$0")/lib.sh"
 
 pipeline() {  # pipeline GROUP TRANSFORMS
