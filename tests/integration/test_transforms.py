@@ -96,6 +96,21 @@ transforms = ["{keep_few}"]
         # record, so a restart does not read (and run the script on) them again.
         self.assertEqual(sum(int(r[0]) for r in pg.sql("SELECT next_offset FROM sluice_offsets")), n)
 
+    def file_pipeline(self, out, count, source="", sink=""):
+        """random_routes -> Kafka -> a file sink, with extra lines for each."""
+        return self.write("p.toml", f"""
+[[sources]]
+type = "random_routes"
+topic = "routes"
+count = {count}
+{source}
+[[sinks]]
+type = "file"
+topic = "routes"
+path = "{out}"
+{sink}
+""")
+
     def test_sink_without_dead_letter_skips_rejects_and_logs_them_once(self):
         out = os.path.join(self.dir, "out.jsonl")
         split = self.write("split.lua", """
@@ -105,18 +120,8 @@ function transform(r, meta)
   return r
 end
 """)
-        path = self.write("p.toml", f"""
-[[sources]]
-type = "random_routes"
-topic = "routes"
-count = 2000
-invalid_ratio = 0.1
-[[sinks]]
-type = "file"
-topic = "routes"
-path = "{out}"
-transforms = ["{VALIDATE}", "split.lua", "{ENRICH}"]
-""")
+        path = self.file_pipeline(out, 2000, source="invalid_ratio = 0.1",
+                                  sink=f'transforms = ["{VALIDATE}", "split.lua", "{ENRICH}"]')
         proc = run("run", path, "--progress", "0s", check=0, timeout=120)
         records = read_json_lines(out)
         originals = [r for r in records if "copy_of" not in r]
@@ -144,19 +149,8 @@ function transform(r, meta)
   return r
 end
 """)
-        path = self.write("p.toml", f"""
-[[sources]]
-type = "random_routes"
-topic = "routes"
-count = 1000
-transforms = ["{ENRICH}"]
-[[sinks]]
-type = "file"
-topic = "routes"
-path = "{out}"
-batch_max_rows = 100
-transforms = ["{stamp}"]
-""")
+        path = self.file_pipeline(out, 1000, source=f'transforms = ["{ENRICH}"]',
+                                  sink=f'batch_max_rows = 100\ntransforms = ["{stamp}"]')
         started = time.time()
         run("run", path, "--progress", "0s", check=0, timeout=120)
         records = read_json_lines(out)
