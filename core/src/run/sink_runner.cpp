@@ -104,13 +104,15 @@ void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
 
 void SinkRunner::run() {
   start_writer();
-  while (!stop_.requested() && !finished()) {
-    fill_batch();
+  do {
+    while (!stop_.requested() && !finished()) {
+      fill_batch();
+      hand_over();
+      lag_.store(consumer_->lag(), std::memory_order_relaxed);
+    }
     hand_over();
-    lag_.store(consumer_->lag(), std::memory_order_relaxed);
-  }
-  hand_over();
-  settle();
+    settle();  // a last batch fenced here is consumed again
+  } while (!stop_.requested() && !finished());
   consumer_->close();
   stop_writer();
   if (written() > 0) {
@@ -188,10 +190,19 @@ void SinkRunner::recover_from_fencing(const std::string& why, size_t batch_size)
   spdlog::warn("{}: fenced, batch of {} rolled back; {}: {}", name_, batch_size,
                revoking_ ? "its partitions are being reassigned anyway" : "re-reading stored offsets and seeking", why);
   handed_ -= batch_size;  // to be consumed again
+  // Where each partition's dropped records begin: a partition the sink has
+  // stored no offset for is read again from there.
+  std::map<int32_t, int64_t> dropped_from;
+  for (const Batch* b : {&in_flight_, &pending_})
+    for (const auto& m : b->messages) {
+      auto [it, added] = dropped_from.emplace(m->partition, m->offset);
+      if (!added) it->second = std::min(it->second, m->offset);
+    }
   in_flight_.clear();
   pending_.clear();
   if (revoking_) return;
   std::map<int32_t, int64_t> start = sink_->on_assign(topic_, consumer_->assigned(), {});
+  for (const auto& [partition, offset] : dropped_from) start.emplace(partition, offset);
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
   consumer_->seek(start);
 }

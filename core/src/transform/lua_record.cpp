@@ -1,5 +1,8 @@
 #include "transform/lua_record.h"
 
+#include <memory>
+#include <new>
+
 extern "C" {
 #include <lauxlib.h>
 }
@@ -12,16 +15,41 @@ namespace sluice {
 namespace {
 
 constexpr size_t kMaxLazyFields = 32;
+constexpr size_t kInitialCapacity = 4096;
 
 // The key (by its address) under which a lazy record keeps its own text, so
 // that it can still be built after the next record replaced the document.
 // Scripts cannot name it, and nothing raw sees it before materializing.
 const char kTextKey = 0;
 
-// Sets an object's fields into the table at `index`.
-void set_fields(lua_State* L, int index, simdjson::dom::object object) {
+// True when the lazy record at `index` holds a field already: a
+// materialization cut short (out of memory, caught by the script) left it,
+// and the script may have changed it since.
+bool has_fields(lua_State* L, int index) {
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    lua_pop(L, 1);
+    if (lua_touserdata(L, -1) != &kTextKey) {
+      lua_pop(L, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Sets an object's fields into the table at `index` (the last of repeated
+// names wins), but for fields it has already when `keep_present`.
+void set_fields(lua_State* L, int index, simdjson::dom::object object, bool keep_present) {
   for (auto [key, value] : object) {
     lua_pushlstring(L, key.data(), key.size());
+    if (keep_present) {
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, index) != LUA_TNIL) {
+        lua_pop(L, 2);
+        continue;
+      }
+      lua_pop(L, 1);
+    }
     if (!push_json(L, value)) luaL_error(L, "record nested too deeply");
     lua_rawset(L, index);
   }
@@ -42,6 +70,9 @@ bool is_lazy_record(lua_State* L, int index) {
 }  // namespace
 
 RecordDecoder::RecordDecoder(lua_State* L) {
+  // A record nesting deeper than a table may is rejected when parsed, as a
+  // lazy record may be built where a Lua error cannot be caught.
+  if (parser_.allocate(kInitialCapacity, kMaxJsonDepth) != simdjson::SUCCESS) throw std::bad_alloc();
   lua_createtable(L, 0, 5);
   const std::pair<const char*, lua_CFunction> events[] = {{"__index", index_event},
                                                           {"__newindex", newindex_event},
@@ -71,6 +102,7 @@ bool RecordDecoder::push(lua_State* L, std::string_view json, std::string& error
   root_ = root;
   lazy_ = nullptr;
   fields_noted_ = false;
+  kept_depth_ = 0;  // no materialization is under way between records
   bool lazy = false;
   if (root.type() == simdjson::dom::element_type::OBJECT) {
     object_ = root.get_object().value_unsafe();
@@ -128,19 +160,30 @@ void RecordDecoder::materialize(lua_State* L, int index) {
   index = lua_absindex(L, index);
   if (!is_lazy_record(L, index)) return;
   luaL_checkstack(L, 8, "materializing a record");
+  const bool keep_present = has_fields(L, index);
   if (lua_topointer(L, index) == lazy_) {
+    set_fields(L, index, object_, keep_present);
     lazy_ = nullptr;
-    set_fields(L, index, object_);
   } else {
     // Kept from an earlier call: built from its own text (which stays on
-    // the stack, and so alive, while its document is read).
+    // the stack, and so alive, while its document is read). Building it can
+    // run a script's finalizer that reads another kept record: each level of
+    // that nesting has its own parser.
     lua_rawgetp(L, index, &kTextKey);
     size_t len = 0;
     const char* text = lua_tolstring(L, -1, &len);
+    if (kept_parsers_.size() <= kept_depth_) {
+      kept_parsers_.push_back(std::make_unique<simdjson::dom::parser>());
+      if (kept_parsers_.back()->allocate(kInitialCapacity, kMaxJsonDepth) != simdjson::SUCCESS)
+        luaL_error(L, "out of memory reading a kept record");
+    }
     simdjson::dom::element root;
-    if (!text || kept_parser_.parse(text, len).get(root) || root.type() != simdjson::dom::element_type::OBJECT)
+    if (!text || kept_parsers_[kept_depth_]->parse(text, len).get(root) ||
+        root.type() != simdjson::dom::element_type::OBJECT)
       luaL_error(L, "a kept record cannot be read again");
-    set_fields(L, index, root.get_object().value_unsafe());
+    ++kept_depth_;
+    set_fields(L, index, root.get_object().value_unsafe(), keep_present);
+    --kept_depth_;
     lua_pop(L, 1);
   }
   lua_pushnil(L);
@@ -234,7 +277,9 @@ bool same_field(lua_State* L, int index, const RecordDecoder::Field& field) {
 
 bool RecordDecoder::unchanged(lua_State* L, int index) {
   index = lua_absindex(L, index);
-  if (lua_topointer(L, index) == lazy_) return true;  // never materialized: nothing was written
+  // Never materialized: nothing was written. Unless a name repeats: the
+  // script read the last value, a sink might take the first.
+  if (lua_topointer(L, index) == lazy_) return !has_repeated_key(object_);
   if (!fields_noted_) {
     fields_noted_ = true;
     fields_known_ = root_.type() == simdjson::dom::element_type::OBJECT && note_fields(object_);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,7 +65,9 @@ class RecordDecoder {
   // when out of memory).
   void materialize(lua_State* L, int index);
 
-  simdjson::dom::parser parser_, kept_parser_;
+  simdjson::dom::parser parser_;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> kept_parsers_;  // see materialize()
+  size_t kept_depth_ = 0;
   simdjson::dom::element root_;
   simdjson::dom::object object_;  // root_, when an object
   // Noted when unchanged() first needs them: the root's fields, if it is an

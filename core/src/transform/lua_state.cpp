@@ -164,8 +164,8 @@ int print_to_log(lua_State* L) {
 void* lua_json_null() { return &null_anchor; }
 
 void materialize_if_record(lua_State* L, int index) {
-  if (!lua_getmetatable(L, index)) return;
   index = lua_absindex(L, index);
+  if (!lua_getmetatable(L, index)) return;
   lua_rawgetp(L, LUA_REGISTRYINDEX, kRecordMarker);
   if (!lua_rawequal(L, -1, -2)) {
     lua_pop(L, 2);

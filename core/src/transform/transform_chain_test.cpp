@@ -159,6 +159,24 @@ TEST_F(ChainTest, RepeatedNamesReadAsTheLastOne) {
   auto r = run(*c, R"({"a": 1, "b": 0, "a": 2})");
   ASSERT_EQ(r.values.size(), 1u);
   EXPECT_EQ(r.values[0], R"({"a":2})");
+  // Handed on untouched, such a record is not passed as its text: a sink
+  // could take the first value, which the script never saw.
+  auto pass = chain({{"pass.lua", "function transform(r) assert(r.amount == 10) return r end"}});
+  r = run(*pass, R"({"amount": -5, "amount": 10})");
+  ASSERT_EQ(r.values.size(), 1u) << r.reason;
+  EXPECT_EQ(r.values[0], R"({"amount":10})");
+}
+
+TEST_F(ChainTest, ARecordNestedTooDeeplyIsRejectedBeforeAnyScript) {
+  std::string deep = R"({"a":)" + std::string(300, '[') + std::string(300, ']') + "}";
+  auto c = chain({{"wrap.lua", "function transform(r) return {payload = r} end"}});
+  auto r = run(*c, deep);
+  EXPECT_EQ(r.outcome, TransformOutcome::reject);
+  EXPECT_EQ(r.reason.rfind("not valid JSON: ", 0), 0u) << r.reason;
+  std::string fine = R"({"a":)" + std::string(150, '[') + std::string(150, ']') + "}";
+  r = run(*c, fine);
+  ASSERT_EQ(r.outcome, TransformOutcome::pass) << r.reason;
+  EXPECT_EQ(r.values[0].size(), fine.size() + std::string(R"({"payload":})").size());
 }
 
 TEST_F(ChainTest, AFieldAddedToARecordWithARepeatedKeyIsKept) {
