@@ -1,6 +1,7 @@
 // A chain of Lua transforms run on one record at a time: the record is
-// decoded once into a table, handed from script to script, and encoded once
-// at the end. One chain per worker thread (it owns its Lua state).
+// parsed once (and read lazily, see lua_record.h), handed from script to
+// script, and encoded once at the end, or not at all when it comes out
+// unchanged. One chain per worker thread (it owns its Lua state).
 #pragma once
 
 #include <memory>
