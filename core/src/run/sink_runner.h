@@ -107,7 +107,7 @@ class SinkRunner : public RebalanceListener {
   std::optional<std::map<int32_t, int64_t>> drain_targets_;
   std::atomic<uint64_t> written_{0};
   std::atomic<int64_t> lag_{0};
-  bool revoking_ = false;  // inside on_revoke: no seeking, the partitions are going
+  bool revoking_ = false;  // inside a rebalance callback: no seeking, the assignment is changing
   std::optional<std::chrono::steady_clock::time_point> first_record_at_;
   std::chrono::steady_clock::time_point last_batch_at_;  // set by the writer, read after settle()
 };

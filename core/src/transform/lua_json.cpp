@@ -13,8 +13,6 @@ namespace sluice {
 
 namespace {
 
-constexpr int kMaxDepth = kMaxJsonDepth;
-
 void set_marker(lua_State* L, const char* marker) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
   lua_setmetatable(L, -2);
@@ -22,7 +20,7 @@ void set_marker(lua_State* L, const char* marker) {
 
 bool push_element(lua_State* L, simdjson::dom::element e, int depth) {
   using simdjson::dom::element_type;
-  if (depth > kMaxDepth || !lua_checkstack(L, 4)) return false;
+  if (depth > kMaxJsonDepth || !lua_checkstack(L, 4)) return false;
   switch (e.type()) {
     case element_type::OBJECT: {
       simdjson::dom::object object = e.get_object().value_unsafe();
@@ -197,7 +195,7 @@ bool encode(lua_State* L, int index, std::string& out, std::string& error, int d
       break;
     case LUA_TTABLE: {
       materialize_if_record(L, index);
-      if (depth > kMaxDepth || !lua_checkstack(L, 6)) {
+      if (depth > kMaxJsonDepth || !lua_checkstack(L, 6)) {
         error = "table nested too deeply to encode as JSON (a cycle?)";
         return false;
       }
@@ -240,16 +238,10 @@ namespace {
 // The marker metatable push_element gives a value: arrays always, objects
 // only when empty. A script that changed it changed the encoding.
 bool has_decoded_marker(lua_State* L, int index, const char* marker) {
-  const bool has_meta = lua_getmetatable(L, index);
-  if (!marker) {
-    if (has_meta) lua_pop(L, 1);
-    return !has_meta;
-  }
-  if (!has_meta) return false;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
-  const bool same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return same;
+  if (marker) return has_marker(L, index, marker);
+  if (!lua_getmetatable(L, index)) return true;
+  lua_pop(L, 1);
+  return false;
 }
 
 size_t table_entries(lua_State* L, int index) {
@@ -264,7 +256,7 @@ size_t table_entries(lua_State* L, int index) {
 
 bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) {
   using simdjson::dom::element_type;
-  if (depth > kMaxDepth || !lua_checkstack(L, 4)) return false;
+  if (depth > kMaxJsonDepth || !lua_checkstack(L, 4)) return false;
   index = lua_absindex(L, index);
   switch (e.type()) {
     case element_type::OBJECT: {

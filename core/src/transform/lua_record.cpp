@@ -59,14 +59,6 @@ RecordDecoder* decoder_of(lua_State* L) {
   return static_cast<RecordDecoder*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
 
-bool is_lazy_record(lua_State* L, int index) {
-  if (!lua_getmetatable(L, index)) return false;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, kRecordMarker);
-  const bool lazy = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return lazy;
-}
-
 }  // namespace
 
 RecordDecoder::RecordDecoder(lua_State* L) {
@@ -158,7 +150,7 @@ bool RecordDecoder::note_fields(simdjson::dom::object object) {
 
 void RecordDecoder::materialize(lua_State* L, int index) {
   index = lua_absindex(L, index);
-  if (!is_lazy_record(L, index)) return;
+  if (!has_marker(L, index, kRecordMarker)) return;
   luaL_checkstack(L, 8, "materializing a record");
   const bool keep_present = has_fields(L, index);
   if (lua_topointer(L, index) == lazy_) {
@@ -285,8 +277,9 @@ bool RecordDecoder::unchanged(lua_State* L, int index) {
     fields_known_ = root_.type() == simdjson::dom::element_type::OBJECT && note_fields(object_);
   }
   if (!fields_known_) return lua_same_as_json(L, index, root_);
-  if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
-    if (lua_istable(L, index)) lua_pop(L, 1);
+  if (!lua_istable(L, index)) return false;
+  if (lua_getmetatable(L, index)) {  // built records have none
+    lua_pop(L, 1);
     return false;
   }
   // lua_next visits in hash order; a field is looked for from where the

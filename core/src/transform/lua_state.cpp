@@ -163,15 +163,18 @@ int print_to_log(lua_State* L) {
 
 void* lua_json_null() { return &null_anchor; }
 
+bool has_marker(lua_State* L, int index, const char* marker) {
+  if (!lua_getmetatable(L, index)) return false;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
+  const bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
 void materialize_if_record(lua_State* L, int index) {
   index = lua_absindex(L, index);
-  if (!lua_getmetatable(L, index)) return;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, kRecordMarker);
-  if (!lua_rawequal(L, -1, -2)) {
-    lua_pop(L, 2);
-    return;
-  }
-  lua_pop(L, 1);
+  if (!has_marker(L, index, kRecordMarker)) return;
+  lua_getmetatable(L, index);
   lua_getfield(L, -1, "materialize");
   lua_pushvalue(L, index);
   lua_call(L, 1, 0);

@@ -69,6 +69,9 @@ inline constexpr char kObjectMarker[] = "sluice.object"; // metatable: encode as
 inline constexpr char kManyMarker[] = "sluice.many";       // metatable: a split's list of records
 inline constexpr char kRecordMarker[] = "sluice.record";   // metatable: a record read lazily (lua_record.h)
 
+// True when the value at `index` has the marker's metatable.
+bool has_marker(lua_State* L, int index, const char* marker);
+
 // Builds a lazily read record at `index` into a plain table; any other
 // value is left alone. Whatever bypasses metamethods calls this first.
 void materialize_if_record(lua_State* L, int index);

@@ -102,14 +102,6 @@ int meta_read_only(lua_State* L) {
   return luaL_error(L, "meta is read-only (use meta.set_key(k) or meta.set_header(name, value))");
 }
 
-bool has_marker(lua_State* L, int index, const char* marker) {
-  if (!lua_getmetatable(L, index)) return false;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, marker);
-  bool same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return same;
-}
-
 std::string text_of(lua_State* L, int index) {
   if (lua_type(L, index) == LUA_TSTRING || lua_type(L, index) == LUA_TNUMBER) {
     size_t len = 0;
