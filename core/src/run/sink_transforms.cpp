@@ -44,58 +44,57 @@ void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std:
   made.arena.clear();
   made.reasons.clear();
   made.outputs.clear();
-  made.entries.clear();
+  made.pending.clear();
   views.clear();
-  for (size_t i = 0; i < consumed.size(); ++i) {
-    const rd_kafka_message_t* m = consumed[i].get();
+  // Each Kafka message is read once, here: by the time a second pass came
+  // back to it, the batch would have pushed it out of the cache.
+  for (const KafkaMessage& consumed_message : consumed) {
+    const rd_kafka_message_t* m = consumed_message.get();
+    const Message base = message_view(m, topic);
     KafkaMeta lazy(m);
     RecordMeta meta;
     meta.topic = topic;
-    meta.partition = m->partition;
-    meta.offset = m->offset;
-    if (m->key) meta.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+    meta.partition = base.partition;
+    meta.offset = base.offset;
+    if (base.has_key) meta.key = base.key;
     meta.lazy = &lazy;
-    Entry e{i, TransformOutcome::pass, made.outputs.size(), 0, 0, 0};
-    e.outcome = chain_.run({static_cast<const char*>(m->payload), m->len}, meta, made.arena, made.outputs);
-    e.end_output = made.outputs.size();
-    if (e.outcome == TransformOutcome::reject) {
+    const size_t first_output = made.outputs.size();
+    const TransformOutcome outcome = chain_.run(base.value, meta, made.arena, made.outputs);
+    if (outcome == TransformOutcome::reject) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
-      e.reason_begin = made.reasons.size();
-      made.reasons += chain_.reason();
-      e.reason_end = made.reasons.size();
-      if (!dead_letter_)
-        reject_log_.rejected(topic + "/" + std::to_string(m->partition) + " at offset " + std::to_string(m->offset),
+      if (!dead_letter_) {
+        reject_log_.rejected(topic + "/" + std::to_string(base.partition) + " at offset " + std::to_string(base.offset),
                              chain_.reason());
-    } else if (e.outcome == TransformOutcome::drop) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-    }
-    made.entries.push_back(e);
-  }
-  // Views only now: the buffers no longer grow.
-  for (const Entry& e : made.entries) {
-    const rd_kafka_message_t* m = consumed[e.message].get();
-    Message base = message_view(m, topic);
-    if (e.outcome == TransformOutcome::drop) {
-      if (!dead_letter_) continue;
-      base.dropped = true;  // so that its offset is stored as consumed
-      views.push_back(base);
-      continue;
-    }
-    if (e.outcome == TransformOutcome::reject) {
-      if (!dead_letter_) continue;
-      base.reject_reason = std::string_view(made.reasons).substr(e.reason_begin, e.reason_end - e.reason_begin);
-      views.push_back(base);
-      continue;
-    }
-    for (size_t o = e.first_output; o < e.end_output; ++o) {
-      const TransformOutput& out = made.outputs[o];
-      Message v = base;
-      v.value = std::string_view(made.arena).substr(out.value_begin, out.value_end - out.value_begin);
-      if (out.key_set) {
-        v.has_key = !out.key_null;
-        v.key = out.key_null ? std::string_view() : std::string_view(made.arena).substr(out.key_begin, out.key_end - out.key_begin);
+        continue;
       }
-      views.push_back(v);
+      const size_t begin = made.reasons.size();
+      made.reasons += chain_.reason();
+      made.pending.push_back({views.size(), outcome, 0, begin, made.reasons.size()});
+      views.push_back(base);
+    } else if (outcome == TransformOutcome::drop) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      if (!dead_letter_) continue;
+      views.push_back(base);
+      views.back().dropped = true;  // so that its offset is stored as consumed
+    } else {
+      for (size_t o = first_output; o < made.outputs.size(); ++o) {
+        made.pending.push_back({views.size(), outcome, o, 0, 0});
+        views.push_back(base);
+      }
+    }
+  }
+  // The buffers no longer grow: their views can be taken.
+  for (const Pending& p : made.pending) {
+    Message& v = views[p.view];
+    if (p.outcome == TransformOutcome::reject) {
+      v.reject_reason = std::string_view(made.reasons).substr(p.reason_begin, p.reason_end - p.reason_begin);
+      continue;
+    }
+    const TransformOutput& out = made.outputs[p.output];
+    v.value = out.value(made.arena, v.value);
+    if (out.key_set) {
+      v.has_key = !out.key_null;
+      v.key = out.key_null ? std::string_view() : std::string_view(made.arena).substr(out.key_begin, out.key_end - out.key_begin);
     }
   }
 }

@@ -32,11 +32,12 @@ class SinkTransforms {
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
-  // What became of one consumed message, before views can be taken.
-  struct Entry {
-    size_t message;
+  // A view whose strings point into Made's buffers, filled in once those no
+  // longer grow.
+  struct Pending {
+    size_t view;
     TransformOutcome outcome;
-    size_t first_output, end_output;   // pass: range of Made::outputs
+    size_t output;                     // pass: index in Made::outputs
     size_t reason_begin, reason_end;   // reject: range of Made::reasons
   };
 
@@ -44,7 +45,7 @@ class SinkTransforms {
   struct Made {
     std::string arena, reasons;
     std::vector<TransformOutput> outputs;
-    std::vector<Entry> entries;
+    std::vector<Pending> pending;
   };
 
   TransformChain chain_;

@@ -71,7 +71,7 @@ void SourceRunner::emit_transformed(std::string_view value, std::optional<std::s
   }
   std::string_view all(arena_);
   for (const TransformOutput& out : outputs_) {
-    std::string_view v = all.substr(out.value_begin, out.value_end - out.value_begin);
+    std::string_view v = out.value(all, value);
     std::optional<std::string_view> k = key;
     if (out.key_set) k = out.key_null ? std::nullopt : std::optional(all.substr(out.key_begin, out.key_end - out.key_begin));
     else if (key_ && !key_given) k = key_->extract(v);  // the key field of what the transforms made

@@ -1,5 +1,6 @@
 #include "transform/lua_record.h"
 
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -21,6 +22,12 @@ constexpr size_t kInitialCapacity = 4096;
 // that it can still be built after the next record replaced the document.
 // Scripts cannot name it, and nothing raw sees it before materializing.
 const char kTextKey = 0;
+
+// Field names are short and mostly differ in their first letter: checked
+// before memcmp, which costs more as a call than the comparison itself.
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+}
 
 // True when the lazy record at `index` holds a field already: a
 // materialization cut short (out of memory, caught by the script) left it,
@@ -55,6 +62,20 @@ void set_fields(lua_State* L, int index, simdjson::dom::object object, bool keep
   }
 }
 
+// Pushes a noted field's value, unless it is nested (then false).
+bool push_scalar(lua_State* L, const RecordDecoder::Field& field) {
+  using simdjson::dom::element_type;
+  switch (field.type) {
+    case element_type::INT64: lua_pushinteger(L, field.integer); return true;
+    case element_type::UINT64:
+    case element_type::DOUBLE: lua_pushnumber(L, field.number); return true;
+    case element_type::STRING: lua_pushlstring(L, field.text.data(), field.text.size()); return true;
+    case element_type::BOOL: lua_pushboolean(L, field.boolean); return true;
+    case element_type::NULL_VALUE: lua_pushlightuserdata(L, lua_json_null()); return true;
+    default: return false;
+  }
+}
+
 RecordDecoder* decoder_of(lua_State* L) {
   return static_cast<RecordDecoder*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
@@ -65,6 +86,7 @@ RecordDecoder::RecordDecoder(lua_State* L) {
   // A record nesting deeper than a table may is rejected when parsed, as a
   // lazy record may be built where a Lua error cannot be caught.
   if (parser_.allocate(kInitialCapacity, kMaxJsonDepth) != simdjson::SUCCESS) throw std::bad_alloc();
+  fields_.reserve(kMaxLazyFields);
   lua_createtable(L, 0, 5);
   const std::pair<const char*, lua_CFunction> events[] = {{"__index", index_event},
                                                           {"__newindex", newindex_event},
@@ -131,8 +153,8 @@ bool RecordDecoder::note_fields(simdjson::dom::object object) {
   if (size == 0 || size > kMaxLazyFields) return false;
   for (auto [key, value] : object) {
     for (const Field& seen : fields_)
-      if (seen.key == key) return false;
-    Field f{};
+      if (same_name(seen.key, key)) return false;
+    Field& f = fields_.emplace_back();  // in place: capacity was reserved
     f.key = key;
     f.type = value.type();
     switch (f.type) {
@@ -143,9 +165,16 @@ bool RecordDecoder::note_fields(simdjson::dom::object object) {
       case element_type::BOOL: f.boolean = value.get_bool().value_unsafe(); break;
       default: f.element = value; break;
     }
-    fields_.push_back(f);
   }
   return true;
+}
+
+bool RecordDecoder::fields_known() {
+  if (!fields_noted_) {
+    fields_noted_ = true;
+    fields_known_ = root_.type() == simdjson::dom::element_type::OBJECT && note_fields(object_);
+  }
+  return fields_known_;
 }
 
 void RecordDecoder::materialize(lua_State* L, int index) {
@@ -184,8 +213,8 @@ void RecordDecoder::materialize(lua_State* L, int index) {
   lua_setmetatable(L, index);
 }
 
-// r.name: a scalar straight from the document; anything nested, or a record
-// no longer current, is materialized and read from the table.
+// r.name: a scalar straight from the noted fields; anything nested, or a
+// record no longer current, is materialized and read from the table.
 int RecordDecoder::index_event(lua_State* L) {
   using simdjson::dom::element_type;
   RecordDecoder* d = decoder_of(L);
@@ -194,17 +223,28 @@ int RecordDecoder::index_event(lua_State* L) {
     size_t len = 0;
     const char* name = lua_tolstring(L, 2, &len);
     const std::string_view key(name, len);
-    simdjson::dom::element value;
-    bool found = false;
-    for (auto field : d->object_)
-      if (field.key == key) {  // the last of repeated names wins, as in the table
-        value = field.value;
-        found = true;
+    if (d->fields_known()) {
+      const Field* field = nullptr;
+      for (const Field& f : d->fields_)
+        if (same_name(f.key, key)) {
+          field = &f;
+          break;
+        }
+      if (!field) return 0;
+      if (push_scalar(L, *field)) return 1;
+    } else {
+      simdjson::dom::element value;
+      bool found = false;
+      for (auto field : d->object_)
+        if (field.key == key) {  // the last of repeated names wins, as in the table
+          value = field.value;
+          found = true;
+        }
+      if (!found) return 0;
+      if (value.type() != element_type::OBJECT && value.type() != element_type::ARRAY) {
+        push_json(L, value);
+        return 1;
       }
-    if (!found) return 0;
-    if (value.type() != element_type::OBJECT && value.type() != element_type::ARRAY) {
-      push_json(L, value);
-      return 1;
     }
   }
   d->materialize(L, 1);
@@ -269,14 +309,11 @@ bool same_field(lua_State* L, int index, const RecordDecoder::Field& field) {
 
 bool RecordDecoder::unchanged(lua_State* L, int index) {
   index = lua_absindex(L, index);
-  // Never materialized: nothing was written. Unless a name repeats: the
-  // script read the last value, a sink might take the first.
-  if (lua_topointer(L, index) == lazy_) return !has_repeated_key(object_);
-  if (!fields_noted_) {
-    fields_noted_ = true;
-    fields_known_ = root_.type() == simdjson::dom::element_type::OBJECT && note_fields(object_);
-  }
-  if (!fields_known_) return lua_same_as_json(L, index, root_);
+  // Never materialized: nothing was written. Unless a name repeats (a lazy
+  // record's fields are then not known): the script read the last value, a
+  // sink might take the first.
+  if (lua_topointer(L, index) == lazy_) return fields_known();
+  if (!fields_known()) return lua_same_as_json(L, index, root_);
   if (!lua_istable(L, index)) return false;
   if (lua_getmetatable(L, index)) {  // built records have none
     lua_pop(L, 1);
@@ -295,7 +332,7 @@ bool RecordDecoder::unchanged(lua_State* L, int index) {
       for (size_t tried = 0; tried < fields_.size() && !same; ++tried) {
         const Field& field = fields_[at];
         at = at + 1 == fields_.size() ? 0 : at + 1;
-        if (field.key == key) {
+        if (same_name(field.key, key)) {
           if (!same_field(L, -1, field)) break;
           same = true;
         }

@@ -39,6 +39,10 @@ class RecordDecoder {
   // pushed, so that text can stand for it. Valid until the next push.
   bool unchanged(lua_State* L, int index);
 
+  // True if the value at `index` is the record last pushed, still lazy (its
+  // metatable is then the records' own).
+  bool is_lazy(lua_State* L, int index) const { return lazy_ && lua_topointer(L, index) == lazy_; }
+
   // One top-level field of the last object pushed: its name, and its value
   // when a scalar (compared without going back to the document).
   struct Field {
@@ -61,6 +65,9 @@ class RecordDecoder {
   static int materialize_function(lua_State* L);
 
   bool note_fields(simdjson::dom::object object);
+  // Notes the fields of the record last pushed on first use; false when
+  // they cannot be noted (see note_fields).
+  bool fields_known();
   // Builds the lazy record at `index` into a plain table (raises a Lua error
   // when out of memory).
   void materialize(lua_State* L, int index);
@@ -70,8 +77,8 @@ class RecordDecoder {
   size_t kept_depth_ = 0;
   simdjson::dom::element root_;
   simdjson::dom::object object_;  // root_, when an object
-  // Noted when unchanged() first needs them: the root's fields, if it is an
-  // object of distinct names (then fields_known_).
+  // Noted when a read or unchanged() first needs them: the root's fields, if
+  // it is an object of distinct names (then fields_known_).
   std::vector<Field> fields_;
   bool fields_noted_ = false, fields_known_ = false;
   const void* lazy_ = nullptr;  // the record last pushed, while still lazy

@@ -145,6 +145,26 @@ int see_through_records(lua_State* L) {
   return lua_gettop(L);
 }
 
+// type() and math.type() answer with names made once, as upvalues: the
+// library's versions look their answer up in the string table on every
+// call, and a validation script calls them several times per record.
+int type_from_upvalues(lua_State* L) {
+  const int t = lua_type(L, 1);
+  luaL_argcheck(L, t != LUA_TNONE, 1, "value expected");
+  lua_pushvalue(L, lua_upvalueindex(t + 1));
+  return 1;
+}
+
+int math_type_from_upvalues(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    lua_pushvalue(L, lua_upvalueindex(lua_isinteger(L, 1) ? 1 : 2));
+  } else {
+    luaL_checkany(L, 1);
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
 int print_to_log(lua_State* L) {
   int n = lua_gettop(L);
   luaL_Buffer b;
@@ -182,32 +202,14 @@ void materialize_if_record(lua_State* L, int index) {
 }
 
 LuaState::LuaState(TransformLimits limits, std::string module_dir)
-    : limits_(limits), module_dir_(std::move(module_dir)), L_(nullptr, lua_close) {
-  alloc_.cap = limits_.memory_bytes;
-  L_.reset(lua_newstate(&LuaState::allocate, &alloc_));
+    : limits_(limits), module_dir_(std::move(module_dir)), heap_(limits_.memory_bytes), L_(nullptr, lua_close) {
+  L_.reset(lua_newstate(&LuaHeap::allocate, &heap_));
   if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
   lua_setwarnf(L_.get(), nullptr, nullptr);
   open_sandbox();
 }
 
 LuaState::~LuaState() = default;
-
-void* LuaState::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
-  auto* a = static_cast<Alloc*>(ud);
-  size_t old = ptr ? osize : 0;  // without ptr, osize names a type, not a size
-  if (nsize == 0) {
-    std::free(ptr);
-    a->used -= old;
-    return nullptr;
-  }
-  if (a->enforce && nsize > old && a->used - old + nsize > a->cap) {
-    a->overrun = true;
-    return nullptr;
-  }
-  void* p = std::realloc(ptr, nsize);
-  if (p) a->used = a->used - old + nsize;
-  return p;
-}
 
 void LuaState::budget_hook(lua_State* L, lua_Debug* ar) {
   // luaL_where does not see the interrupted function from inside a hook; ar does.
@@ -242,6 +244,15 @@ void LuaState::open_sandbox() {
     lua_pushcclosure(L, see_through_records, 1);
     lua_setfield(L, g, name);
   }
+  for (int t = LUA_TNIL; t < LUA_NUMTYPES; ++t) lua_pushstring(L, lua_typename(L, t));
+  lua_pushcclosure(L, type_from_upvalues, LUA_NUMTYPES);
+  lua_setfield(L, g, "type");
+  lua_getfield(L, g, "math");
+  lua_pushliteral(L, "integer");
+  lua_pushliteral(L, "float");
+  lua_pushcclosure(L, math_type_from_upvalues, 2);
+  lua_setfield(L, -2, "type");
+  lua_pop(L, 1);
   lua_getfield(L, g, "collectgarbage");
   lua_pushcclosure(L, limited_collectgarbage, 1);
   lua_setfield(L, g, "collectgarbage");
@@ -303,19 +314,19 @@ bool LuaState::load_script(const std::string& path, const std::string& chunkname
 
 int LuaState::call(int nargs, int nresults) {
   lua_State* L = L_.get();
-  alloc_.overrun = false;
-  alloc_.enforce = true;
+  heap_.reset_overrun();
+  heap_.enforce(true);
   lua_sethook(L, &LuaState::budget_hook, LUA_MASKCOUNT, static_cast<int>(std::min<int64_t>(limits_.instructions, INT32_MAX)));
   int status = lua_pcall(L, nargs, nresults, 0);
   lua_sethook(L, nullptr, 0, 0);
-  alloc_.enforce = false;
+  heap_.enforce(false);
   return status;
 }
 
 std::string LuaState::pop_error(int status) {
   lua_State* L = L_.get();
   std::string message;
-  if (status == LUA_ERRMEM || alloc_.overrun) {
+  if (status == LUA_ERRMEM || heap_.overrun()) {
     message = "memory limit exceeded (" + std::to_string(limits_.memory_bytes >> 20) + " MB per Lua state)";
     if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) message += ": " + std::string(lua_tostring(L, -1));
   } else if (const char* text = lua_tostring(L, -1)) {
@@ -324,7 +335,7 @@ std::string LuaState::pop_error(int status) {
     message = std::string("error object is a ") + luaL_typename(L, -1);
   }
   lua_pop(L, 1);
-  alloc_.overrun = false;
+  heap_.reset_overrun();
   return message;
 }
 

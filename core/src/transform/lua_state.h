@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "transform/lua_heap.h"
+
 extern "C" {
 #include <lua.h>
 }
@@ -41,24 +43,15 @@ class LuaState {
   std::string pop_error(int status);
 
   const TransformLimits& limits() const { return limits_; }
-  size_t memory_in_use() const { return alloc_.used; }
+  size_t memory_in_use() const { return heap_.used(); }
 
  private:
-  struct Alloc {
-    size_t used = 0;
-    size_t cap = 0;
-    bool overrun = false;  // the last failed allocation hit the cap
-    // Only scripts are capped: the host's own pushes (decoding a record)
-    // run outside a protected call, where a failed allocation would abort.
-    bool enforce = false;
-  };
-  static void* allocate(void* ud, void* ptr, size_t osize, size_t nsize);
   static void budget_hook(lua_State* L, lua_Debug* ar);
   void open_sandbox();
 
   TransformLimits limits_;
   std::string module_dir_;
-  Alloc alloc_;
+  LuaHeap heap_;  // declared before L_, which is closed first
   std::unique_ptr<lua_State, void (*)(lua_State*)> L_;
 };
 

@@ -50,6 +50,20 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{"require('a/b')", "is not a module name"},
         std::pair{"collectgarbage('stop')", "collectgarbage(\"stop\") is not available"}));
 
+TEST(Sandbox, TypeAndMathTypeAnswerAsTheLibraryDoes) {
+  EXPECT_EQ(run_top_level("assert(type(nil) == 'nil') assert(type(true) == 'boolean') "
+                          "assert(type(1) == 'number') assert(type(1.5) == 'number') assert(type('x') == 'string') "
+                          "assert(type({}) == 'table') assert(type(print) == 'function') "
+                          "assert(type(function() end) == 'function') assert(type(sluice.null) == 'userdata') "
+                          "assert(type(coroutine.create(print)) == 'thread') "
+                          "assert(math.type(1) == 'integer') assert(math.type(1.0) == 'float') "
+                          "assert(math.type(2^53) == 'float') assert(math.type('1') == nil) "
+                          "assert(math.type(nil) == nil) assert(select('#', math.type({})) == 1)"),
+            "");
+  EXPECT_NE(run_top_level("type()").find("bad argument #1 to 'type' (value expected)"), std::string::npos);
+  EXPECT_NE(run_top_level("math.type()").find("bad argument #1 to 'type' (value expected)"), std::string::npos);
+}
+
 TEST(Sandbox, WhatStaysWorks) {
   EXPECT_EQ(run_top_level("assert(type(os.time()) == 'number') assert(os.date('!%Y', 0) == '1970') "
                           "assert(os.clock() >= 0) assert(load('return 1 + 1')() == 2) "

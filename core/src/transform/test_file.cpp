@@ -210,7 +210,7 @@ class FileRunner {
     std::string out;
     std::vector<TransformOutput> outputs;
     TransformOutcome outcome = chain_->run(input, meta, out, outputs);
-    std::string got = describe(outcome, out, outputs);
+    std::string got = describe(outcome, input, out, outputs);
 
     if (e.kind == Expectation::Kind::drop) {
       if (outcome == TransformOutcome::drop) return pass(name);
@@ -233,7 +233,7 @@ class FileRunner {
     for (size_t i = 0; i < outputs.size(); ++i) {
       const TransformOutput& o = outputs[i];
       std::string want = canonical_or_raw(e.outputs[i]);
-      std::string have = canonical_or_raw(std::string_view(out).substr(o.value_begin, o.value_end - o.value_begin));
+      std::string have = canonical_or_raw(o.value(out, input));
       if (want != have)
         diffs += "    record " + std::to_string(i + 1) + " differs (- expected, + got):\n" + line_diff(want, have, "      ");
       if (e.key) {
@@ -252,12 +252,13 @@ class FileRunner {
     fail(name, diffs);
   }
 
-  std::string describe(TransformOutcome outcome, const std::string& out, const std::vector<TransformOutput>& outputs) {
+  std::string describe(TransformOutcome outcome, std::string_view input, const std::string& out,
+                       const std::vector<TransformOutput>& outputs) {
     if (outcome == TransformOutcome::drop) return "drop\n";
     if (outcome == TransformOutcome::reject) return "reject: " + chain_->reason() + "\n";
     std::string text = std::to_string(outputs.size()) + " record(s):\n";
     for (const auto& o : outputs)
-      text += indented(canonical_or_raw(std::string_view(out).substr(o.value_begin, o.value_end - o.value_begin)), "      ");
+      text += indented(canonical_or_raw(o.value(out, input)), "      ");
     return text;
   }
 

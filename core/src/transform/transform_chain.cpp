@@ -173,7 +173,6 @@ TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& m
   static const Carried nothing_set;
   meta_ = &meta;
   input_index_ = lua_gettop(L);
-  input_text_ = value;
   bool ok = step(0, input_index_, nothing_set, out, outputs);
   input_index_ = 0;
   meta_ = nullptr;
@@ -213,7 +212,7 @@ bool TransformChain::step(size_t i, int record, const Carried& carried, std::str
   } else if (!lua_istable(L, result)) {
     ok = reject(script.name + ": transform returned a " + luaL_typename(L, result) +
                 "; expected a table, nil (drop) or nil and a reason (reject)");
-  } else if (has_marker(L, result, kManyMarker)) {
+  } else if (!decoder_.is_lazy(L, result) && has_marker(L, result, kManyMarker)) {
     auto n = static_cast<lua_Integer>(lua_rawlen(L, result));
     for (lua_Integer j = 1; ok && j <= n; ++j) {
       lua_rawgeti(L, result, j);
@@ -234,15 +233,18 @@ bool TransformChain::step(size_t i, int record, const Carried& carried, std::str
 bool TransformChain::emit(int record, const Carried& carried, std::string& out,
                           std::vector<TransformOutput>& outputs) {
   TransformOutput o;
-  o.value_begin = out.size();
   lua_State* L = lua_.get();
-  // Validation scripts mostly pass the record on untouched: then its text is
-  // reused, which saves encoding it (and keeps it byte for byte).
-  if (input_index_ && lua_rawequal(L, record, input_index_) && decoder_.unchanged(L, record))
-    out.append(input_text_);
-  else if (!lua_to_json(L, record, out, encode_error_))
-    return reject(scripts_.back().name + ": the record cannot be encoded: " + encode_error_);
-  o.value_end = out.size();
+  // Validation scripts mostly pass the record on untouched: then its text
+  // stands for it, which saves encoding and copying it (and keeps it byte
+  // for byte).
+  if (input_index_ && lua_rawequal(L, record, input_index_) && decoder_.unchanged(L, record)) {
+    o.value_is_input = true;
+  } else {
+    o.value_begin = out.size();
+    if (!lua_to_json(L, record, out, encode_error_))
+      return reject(scripts_.back().name + ": the record cannot be encoded: " + encode_error_);
+    o.value_end = out.size();
+  }
   if (carried.key_set) {
     o.key_set = true;
     o.key_null = carried.key_null;

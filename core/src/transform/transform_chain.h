@@ -45,10 +45,16 @@ struct RecordMeta {
 // the buffer stopped growing.
 struct TransformOutput {
   size_t value_begin = 0, value_end = 0;
+  bool value_is_input = false;   // passed on unchanged: the input's own text
   bool key_set = false;          // a script called meta.set_key
   bool key_null = false;         // ... with nil: no key
   size_t key_begin = 0, key_end = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // set by meta.set_header
+
+  // The record's JSON, given the `out` buffer and the input passed to run().
+  std::string_view value(std::string_view out, std::string_view input) const {
+    return value_is_input ? input : out.substr(value_begin, value_end - value_begin);
+  }
 };
 
 enum class TransformOutcome { pass, drop, reject };
@@ -61,7 +67,8 @@ class TransformChain {
   ~TransformChain();
 
   // Runs one record. pass: outputs were appended (one, or several for a
-  // split); drop: nothing; reject: nothing, and reason() says why.
+  // split), whose values may be `value` itself, so it must outlive them;
+  // drop: nothing; reject: nothing, and reason() says why.
   TransformOutcome run(std::string_view value, const RecordMeta& meta, std::string& out,
                        std::vector<TransformOutput>& outputs);
 
@@ -98,9 +105,8 @@ class TransformChain {
   Carried pending_;
   std::string reason_, encode_error_;
   // The record as it came in, while run() works on it: when a script hands
-  // it on unchanged, its text is emitted as it is instead of being encoded.
+  // it on unchanged, its output is the input text instead of an encoding.
   int input_index_ = 0;
-  std::string_view input_text_;
 };
 
 // Loads one script as a chain would (compile, run its top level, find

@@ -25,7 +25,7 @@ class ChainTest : public ::testing::Test {
   Result run(TransformChain& c, std::string_view value, RecordMeta meta = {}) {
     Result r;
     r.outcome = c.run(value, meta, r.out, r.outputs);
-    for (const auto& o : r.outputs) r.values.push_back(r.out.substr(o.value_begin, o.value_end - o.value_begin));
+    for (const auto& o : r.outputs) r.values.emplace_back(o.value(r.out, value));
     r.reason = c.reason();
     return r;
   }
