@@ -47,11 +47,12 @@ measure() {  # measure NAME TRANSFORMS -> rows/s of the sink, first batch to las
   grep -o 'store: [0-9]* records in [0-9.]*s, [0-9]* records/s' "$log" | awk '{print $6}'
 }
 
-plain=0 lua=0
+plain=0 lua=0 ratios=()
 for round in $(seq "$rounds"); do
   p=$(measure "plain$round" "")
   l=$(measure "lua$round" "\"$root/transforms/validate_route.lua\"")
-  echo "round $round: without $p rows/s, with validate_route.lua $l rows/s" >&2
+  ratios+=("$(awk -v a="$p" -v b="$l" 'BEGIN { printf "%.2f", b / a }')")
+  echo "round $round: without $p rows/s, with validate_route.lua $l rows/s (b/a ${ratios[-1]})" >&2
   [ "$p" -gt "$plain" ] && plain=$p
   [ "$l" -gt "$lua" ] && lua=$l
 done
@@ -60,3 +61,6 @@ printf '\n%-58s %12s\n' "PostgreSQL sink, $n routes records, $(nproc) cores, bes
 printf '%-58s %12s\n' "(a) Kafka -> PostgreSQL, no transform" "$plain"
 printf '%-58s %12s\n' "(b) Kafka -> validate_route.lua -> PostgreSQL" "$lua"
 awk -v a="$plain" -v b="$lua" 'BEGIN { printf "b/a = %.2f   (the transform costs %.0f%%; target < 25%%)\n", b / a, 100 * (1 - b / a) }'
+# Each round's own ratio, a and b run back to back: its median is less at
+# the mercy of one lucky or unlucky run than the best rates are.
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2; printf "median of the per-round b/a = %.2f\n", m }'
