@@ -47,6 +47,8 @@ TEST_F(ChainTest, AnUntouchedRecordKeepsItsTextByteForByte) {
   ASSERT_EQ(r.outcome, TransformOutcome::pass);
   ASSERT_EQ(r.values.size(), 1u);
   EXPECT_EQ(r.values[0], text);
+  EXPECT_TRUE(r.outputs[0].value_is_input);  // the input itself, not a copy
+  EXPECT_TRUE(r.out.empty());
 }
 
 TEST_F(ChainTest, AnyChangeIsEncodedAfresh) {
