@@ -135,9 +135,39 @@ int limited_collectgarbage(lua_State* L) {
   return lua_gettop(L);
 }
 
+enum class RawFunction { next, rawget, rawset, rawlen, getmetatable, setmetatable };
+
+// The checks the wrapped function makes, made first here: an error raised
+// inside it could not name it (it is called from C), one raised here does.
+void check_raw_arguments(lua_State* L, RawFunction f) {
+  switch (f) {
+    case RawFunction::getmetatable:
+      luaL_checkany(L, 1);
+      return;
+    case RawFunction::rawlen: {
+      const int t = lua_type(L, 1);
+      luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
+      return;
+    }
+    default:
+      luaL_checktype(L, 1, LUA_TTABLE);
+      break;
+  }
+  if (f == RawFunction::rawget) {
+    luaL_checkany(L, 2);
+  } else if (f == RawFunction::rawset) {
+    luaL_checkany(L, 2);
+    luaL_checkany(L, 3);
+  } else if (f == RawFunction::setmetatable) {
+    const int t = lua_type(L, 2);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+  }
+}
+
 // next, rawget, rawset, rawlen, getmetatable and setmetatable, seeing a
 // lazily read record as the plain table it stands for.
 int see_through_records(lua_State* L) {
+  check_raw_arguments(L, static_cast<RawFunction>(lua_tointeger(L, lua_upvalueindex(2))));
   if (lua_type(L, 1) == LUA_TTABLE) materialize_if_record(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
@@ -239,9 +269,14 @@ void LuaState::open_sandbox() {
   lua_setfield(L, g, "load");
   lua_pushcfunction(L, print_to_log);
   lua_setfield(L, g, "print");
-  for (const char* name : {"next", "rawget", "rawset", "rawlen", "getmetatable", "setmetatable"}) {
+  const std::pair<const char*, RawFunction> raw[] = {
+      {"next", RawFunction::next},     {"rawget", RawFunction::rawget},
+      {"rawset", RawFunction::rawset}, {"rawlen", RawFunction::rawlen},
+      {"getmetatable", RawFunction::getmetatable}, {"setmetatable", RawFunction::setmetatable}};
+  for (const auto& [name, f] : raw) {
     lua_getfield(L, g, name);
-    lua_pushcclosure(L, see_through_records, 1);
+    lua_pushinteger(L, static_cast<lua_Integer>(f));
+    lua_pushcclosure(L, see_through_records, 2);
     lua_setfield(L, g, name);
   }
   for (int t = LUA_TNIL; t < LUA_NUMTYPES; ++t) lua_pushstring(L, lua_typename(L, t));

@@ -64,6 +64,23 @@ TEST(Sandbox, TypeAndMathTypeAnswerAsTheLibraryDoes) {
   EXPECT_NE(run_top_level("math.type()").find("bad argument #1 to 'type' (value expected)"), std::string::npos);
 }
 
+TEST(Sandbox, TheRawFunctionsNameThemselvesInArgumentErrors) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"next(5)", "bad argument #1 to 'next' (table expected, got number)"},
+      {"rawget('x', 1)", "bad argument #1 to 'rawget' (table expected, got string)"},
+      {"rawget({})", "bad argument #2 to 'rawget' (value expected)"},
+      {"rawset({}, 1)", "bad argument #3 to 'rawset' (value expected)"},
+      {"rawlen(1)", "bad argument #1 to 'rawlen' (table or string expected, got number)"},
+      {"getmetatable()", "bad argument #1 to 'getmetatable' (value expected)"},
+      {"setmetatable({}, 5)", "bad argument #2 to 'setmetatable' (nil or table expected, got number)"}};
+  for (const auto& [code, expected] : cases)
+    EXPECT_NE(run_top_level(code).find(expected), std::string::npos) << code << " -> " << run_top_level(code);
+  EXPECT_EQ(run_top_level("local t = setmetatable({}, {}) rawset(t, 'a', 1) assert(rawget(t, 'a') == 1) "
+                          "assert(rawlen(t) == 0 and rawlen('ab') == 2) assert(next({}) == nil) "
+                          "assert(getmetatable('').__index == string)"),
+            "");
+}
+
 TEST(Sandbox, WhatStaysWorks) {
   EXPECT_EQ(run_top_level("assert(type(os.time()) == 'number') assert(os.date('!%Y', 0) == '1970') "
                           "assert(os.clock() >= 0) assert(load('return 1 + 1')() == 2) "
