@@ -1,7 +1,8 @@
 // The sink side of Lua transforms: turns a consumed batch into what the sink
 // writes. Passing records become messages viewing the transformed JSON (held
-// here), a split several messages with the same partition and offset, a drop
-// nothing. A reject becomes one message with the original value and
+// here), or the consumed message's own value when a script passed the record
+// on unchanged; a split becomes several messages with the same partition and
+// offset, a drop nothing. A reject becomes one message with the original value and
 // `reject_reason` set when the sink has a dead letter; otherwise it is
 // counted and logged, never written.
 #pragma once
