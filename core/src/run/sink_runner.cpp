@@ -70,18 +70,30 @@ void SinkRunner::drain_to(std::map<int32_t, int64_t> targets) {
   drain_targets_ = std::move(targets);
 }
 
+namespace {
+
+// Sets a flag for a scope, however the scope is left.
+class Rebalancing {
+ public:
+  explicit Rebalancing(bool& flag) : flag_(flag) { flag_ = true; }
+  Rebalancing(const Rebalancing&) = delete;
+  Rebalancing& operator=(const Rebalancing&) = delete;
+  ~Rebalancing() { flag_ = false; }
+
+ private:
+  bool& flag_;
+};
+
+}  // namespace
+
 std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& partitions,
                                                  const std::map<int32_t, int64_t>& committed) {
   // The sink is not called while the writer has it. Fenced here, there is
   // nothing to seek: the stored offsets are read just below.
-  revoking_ = true;
-  try {
+  {
+    Rebalancing rebalancing(revoking_);
     settle();
-  } catch (...) {
-    revoking_ = false;
-    throw;
   }
-  revoking_ = false;
   std::map<int32_t, int64_t> start = sink_->on_assign(topic_, partitions, committed);
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
   return start;
@@ -89,15 +101,11 @@ std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& par
 
 void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
   // Finish the batches in hand while their partitions are still ours.
-  revoking_ = true;
-  try {
+  {
+    Rebalancing rebalancing(revoking_);
     hand_over();
     settle();
-  } catch (...) {
-    revoking_ = false;
-    throw;
   }
-  revoking_ = false;
   sink_->on_revoke(topic_, partitions);
   for (int32_t p : partitions) next_offset_.erase(p);
 }
