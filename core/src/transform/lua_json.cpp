@@ -254,6 +254,21 @@ size_t table_entries(lua_State* L, int index) {
   return n;
 }
 
+// A repeated key decodes to one entry, so the entry count no longer tells
+// whether the script added a field: such an object is always encoded afresh.
+// Large objects are not searched for repeats, just encoded.
+bool has_repeated_key(simdjson::dom::object object) {
+  if (object.size() > 32) return true;
+  std::string_view keys[32];
+  size_t n = 0;
+  for (auto field : object) {
+    for (size_t i = 0; i < n; ++i)
+      if (keys[i] == field.key) return true;
+    keys[n++] = field.key;
+  }
+  return false;
+}
+
 bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) {
   using simdjson::dom::element_type;
   if (depth > kMaxJsonDepth || !lua_checkstack(L, 4)) return false;
@@ -309,21 +324,6 @@ bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) 
 }
 
 }  // namespace
-
-// A repeated key decodes to one entry, so the entry count no longer tells
-// whether the script added a field: such an object is always encoded afresh.
-// Large objects are not searched for repeats, just encoded.
-bool has_repeated_key(simdjson::dom::object object) {
-  if (object.size() > 32) return true;
-  std::string_view keys[32];
-  size_t n = 0;
-  for (auto field : object) {
-    for (size_t i = 0; i < n; ++i)
-      if (keys[i] == field.key) return true;
-    keys[n++] = field.key;
-  }
-  return false;
-}
 
 bool lua_same_as_json(lua_State* L, int index, simdjson::dom::element e) { return same_as_json(L, index, e, 0); }
 

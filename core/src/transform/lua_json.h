@@ -28,13 +28,9 @@ class JsonToLua {
 // How deep values may nest, decoding and encoding.
 inline constexpr int kMaxJsonDepth = 200;
 
-// Pushes a parsed value; false (with the stack as it was, plus partial
-// values) when it is nested too deeply.
+// Pushes a parsed value; false when it nests too deeply, leaving what was
+// built of it on the stack.
 bool push_json(lua_State* L, simdjson::dom::element e);
-
-// True if an object repeats a name (then its table holds one entry for
-// two), or is too large to tell cheaply.
-bool has_repeated_key(simdjson::dom::object object);
 
 // True if the Lua value at `index` encodes exactly as `e` (same keys,
 // values, number subtypes and markers).
