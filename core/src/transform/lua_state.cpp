@@ -14,6 +14,7 @@ extern "C" {
 #include <lualib.h>
 }
 
+#include "sluice/bounded_file.h"
 #include "transform/lua_helpers.h"
 
 namespace sluice {
@@ -321,14 +322,13 @@ void LuaState::open_sandbox() {
 
 bool LuaState::load_script(const std::string& path, const std::string& chunkname, std::string& error) {
   lua_State* L = L_.get();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = chunkname + ": cannot read the script";
+  std::string problem;
+  const std::optional<std::string> read = read_bounded_file(path, kMaxScriptFileBytes, problem);
+  if (!read) {
+    error = chunkname + ": cannot load the script: " + problem;
     return false;
   }
-  std::ostringstream read;
-  read << in.rdbuf();
-  const std::string text = read.str();
+  const std::string& text = *read;
   int status = luaL_loadbufferx(L, text.data(), text.size(), ("@" + chunkname).c_str(), "t");
   if (status != LUA_OK) {
     error = pop_error(status);
