@@ -325,7 +325,7 @@ bool LuaState::load_script(const std::string& path, const std::string& chunkname
   std::string problem;
   const std::optional<std::string> read = read_bounded_file(path, kMaxScriptFileBytes, problem);
   if (!read) {
-    error = chunkname + ": cannot load the script: " + problem;
+    error = chunkname + ": cannot read the script: " + problem;
     return false;
   }
   const std::string& text = *read;
