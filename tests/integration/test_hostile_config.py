@@ -128,6 +128,12 @@ class NamedFilesAreBoundedRegularFiles(HostileTest):
                 finally:
                     os.rmdir(script) if os.path.isdir(script) else os.remove(script)
 
+    def test_required_module_that_is_a_fifo(self):
+        self.write("t.lua", 'local m = require("mod")\nfunction transform(r) return r end\n')
+        os.mkfifo(os.path.join(self.dir, "mod.lua"))
+        self.refused(self.transform_pipeline(), "transforms",
+                     r"sources\[0\]\.transforms: .*require `mod`: `.*mod\.lua` is a FIFO", timeout=30)
+
     def test_targets_file_that_is_a_fifo_or_a_directory(self):
         targets = os.path.join(self.dir, "targets.txt")
         text = ('[[sources]]\ntype = "http_checker"\ntopic = "checks"\ntargets_file = "targets.txt"\n'

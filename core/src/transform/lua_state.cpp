@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <cstdlib>
@@ -108,6 +109,14 @@ int sandboxed_require(lua_State* L) {
   lua_pop(L, 1);
   const char* relative = luaL_gsub(L, name, ".", "/");
   const char* path = lua_pushfstring(L, "%s/%s.lua", dir, relative);
+  // A module must be a bounded regular file too (a FIFO would block the
+  // load); the C++ string is gone before luaL_error can longjmp.
+  char problem[512] = "";
+  {
+    std::string found = bounded_file_problem(path, kMaxScriptFileBytes);
+    std::snprintf(problem, sizeof problem, "%s", found.c_str());
+  }
+  if (*problem) return luaL_error(L, "require `%s`: %s", name, problem);
   if (luaL_loadfilex(L, path, "t") != LUA_OK)
     return luaL_error(L, "require `%s`: %s", name, lua_tostring(L, -1));
   push_environment(L);
