@@ -100,6 +100,19 @@ class SecretsInLibraryMessages(HostileTest):
         self.assertEqual(proc.returncode, 1, proc.stderr)
 
 
+class SecretsInKafkaLogs(HostileTest):
+    def test_secret_file_value_in_client_id_is_masked_in_librdkafkas_log(self):
+        # librdkafka names its clients after client.id in every log line; a consumer property
+        # set on the producer makes it log one
+        secret = self.write("client", f"{MARK}-client\n")
+        text = (f'[kafka]\nclient_id = "${{file:{secret}}}"\nlibrdkafka = {{ "auto.offset.reset" = "earliest" }}\n'
+                + SOURCE.replace("count = 1", "count = 3") + STDOUT_SINK)
+        path = self.write("p.toml", text)
+        proc = run("run", path, "--progress", "0s", check=0)
+        self.assertIn("CONFWARN", proc.stderr)
+        self.assertNotIn(MARK, proc.stderr)
+
+
 class NamedFilesAreBoundedRegularFiles(HostileTest):
     def test_secret_file_that_is_a_device_or_a_directory(self):
         for target, kind in (("/dev/zero", "a character device"), (self.dir, "a directory")):
