@@ -102,8 +102,8 @@ class Secrets(TempDirTest):
         text = ('[kafka]\nbootstrap_servers = "127.0.0.1:1"\n[kafka.librdkafka]\n'
                 f'"sasl.password" = "${{file:{secret_file}}}"\n"ssl.key.password" = "${{PW}}"\n'
                 '"no.such.property" = "x"\n' + SOURCE + SINK)
-        proc = self.check_silent(text, env={"PW": self.PASSWORD}, expect_rc=0)
-        # run fails on the unknown librdkafka property, naming it, not the values
+        proc = self.check_silent(text, env={"PW": self.PASSWORD}, expect_rc=2)
+        # check and run both refuse the unknown librdkafka property, naming it, not the values
         self.assertEqual(proc.returncode, 2, proc.stderr)
         self.assertIn("no.such.property", proc.stderr)
 

@@ -27,6 +27,18 @@ using StringMap = std::map<std::string, std::string>;
 using OptionValue = std::variant<std::monostate, bool, int64_t, double, std::string,
                                  Milliseconds, std::vector<std::string>, StringMap>;
 
+// What a plugin's own check of one option's value found, without a network
+// (e.g. that libpq can parse a conninfo): what `check` and `run` would both
+// refuse. `problem` (empty: none) must not quote a secret.
+struct OptionCheck {
+  std::string problem;
+  std::vector<std::string> secrets;       // also masked wherever text is printed
+  std::vector<std::string> secret_spans;  // no quoted fragment ("…") of these is printed
+};
+
+// `pipeline_dir`: where relative paths in the pipeline start (see PluginContext).
+using OptionValidator = std::function<OptionCheck(const std::string& value, const std::string& pipeline_dir)>;
+
 struct OptionSpec {
   std::string name;
   OptionType type = OptionType::string;
@@ -36,6 +48,7 @@ struct OptionSpec {
   bool secret = false;           // never printed, logged or echoed in errors
   std::optional<double> min, max;
   std::vector<std::string> choices;  // allowed values of a string option
+  OptionValidator validate;          // string options: the plugin's own check of the value
 };
 
 // Values by option name, after validation and defaults. Missing optional
@@ -94,6 +107,7 @@ class Options {
   Options& range(double lo, double hi) { return last().min = lo, last().max = hi, *this; }
   Options& at_least(double lo) { return last().min = lo, *this; }
   Options& choices(std::vector<std::string> allowed) { return last().choices = std::move(allowed), *this; }
+  Options& validate(OptionValidator check) { return last().validate = std::move(check), *this; }
   Options& def(bool v) { return set_default(v); }
   Options& def(int v) { return set_default(static_cast<int64_t>(v)); }
   Options& def(int64_t v) { return set_default(v); }

@@ -11,8 +11,7 @@ namespace sluice::cli {
 
 namespace {
 
-void print_options(const std::vector<OptionSpec>& specs, const OptionValues& values,
-                   const std::set<std::string>& secrets) {
+void print_options(const std::vector<OptionSpec>& specs, const OptionValues& values, const Secrets& secrets) {
   for (const auto& spec : specs) {
     auto it = values.find(spec.name);
     if (it == values.end()) continue;
@@ -23,14 +22,14 @@ void print_options(const std::vector<OptionSpec>& specs, const OptionValues& val
 
 void print_config(const PipelineConfig& config) {
   std::printf("name = \"%s\"\n\n[kafka]\n", config.name.c_str());
-  print_options(kafka_options().specs(), config.kafka_values, config.secret_values);
+  print_options(kafka_options().specs(), config.kafka_values, secrets_of(config));
   for (const auto* steps : {&config.sources, &config.sinks})
     for (const auto& step : *steps) {
       bool source = step.kind == PluginKind::source;
       std::printf("\n[[%s]]  # line %d\n", source ? "sources" : "sinks", step.pos.line);
       print_options(source ? source_common_options().specs() : sink_common_options().specs(),
-                    step.values, config.secret_values);
-      print_options(step.plugin->options, step.values, config.secret_values);
+                    step.values, secrets_of(config));
+      print_options(step.plugin->options, step.values, secrets_of(config));
     }
 }
 
@@ -50,12 +49,12 @@ bool probe_plugins(const PipelineConfig& config) {
       try {
         step.plugin->probe(step.values, ctx);
       } catch (const Error& e) {
-        std::string what = redact(e.what(), config.secret_values);
+        std::string what = redact_process(e.what());
         if (e.error_class() == ErrorClass::config) found.error(step.pos, key, what);
         else found.warning(step.pos, key, "not verified: " + what);
       }
     }
-  if (!found.items().empty()) std::fprintf(stderr, "%s", found.format().c_str());
+  if (!found.items().empty()) std::fprintf(stderr, "%s", redact_process(found.format()).c_str());
   return !found.has_errors();
 }
 
@@ -87,7 +86,7 @@ void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code) {
     if (*print) print_config(*config);
     std::printf("%s: ok: pipeline `%s`, %zu source(s), %zu sink(s), kafka %s\n", path->c_str(),
                 config->name.c_str(), config->sources.size(), config->sinks.size(),
-                config->kafka.embedded() ? "embedded" : redact(config->kafka.bootstrap_servers, config->secret_values).c_str());
+                config->kafka.embedded() ? "embedded" : redact_process(config->kafka.bootstrap_servers).c_str());
     exit_code = kExitOk;
   });
 }

@@ -14,7 +14,9 @@ bool load_registry(PluginRegistry& registry, const GlobalOptions& global) {
 std::optional<PipelineConfig> load_checked(const std::string& path, const PluginRegistry& registry) {
   Diagnostics diagnostics;
   PipelineConfig config = load_pipeline(path, registry, diagnostics);
-  std::string text = redact(diagnostics.format(), config.secret_values);
+  // From here on every log line and every error main() reports is masked.
+  set_process_secrets(secrets_of(config));
+  std::string text = redact_process(diagnostics.format());
   std::fputs(text.c_str(), stderr);
   if (diagnostics.has_errors()) return std::nullopt;
   return config;

@@ -15,8 +15,9 @@ namespace sluice::cli {
 // are printed; false if there were any.
 bool load_registry(PluginRegistry& registry, const GlobalOptions& global);
 
-// Loads and validates; prints diagnostics (secrets masked) to stderr.
-// nullopt when there were errors.
+// Loads and validates; prints diagnostics (secrets masked) to stderr. The
+// pipeline's secrets become the process's (config/redaction.h): the log and
+// main()'s last-resort report mask them. nullopt when there were errors.
 std::optional<PipelineConfig> load_checked(const std::string& path, const PluginRegistry& registry);
 
 }  // namespace sluice::cli

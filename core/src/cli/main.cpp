@@ -5,12 +5,21 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "config/redaction.h"
+#include "run/pipeline_runner.h"
 
-int main(int argc, char** argv) {
-  auto logger = spdlog::stderr_color_mt("sluice");
+namespace {
+
+// Every line logged passes the redaction of the loaded pipeline's secrets
+// (none until one is loaded), whoever logs it: libraries quote their input.
+void install_logger() {
+  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("sluice", sluice::redacting_sink(stderr_sink));
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
 
+int run_cli(int argc, char** argv) {
   CLI::App app{"sluice: sources -> Kafka -> sinks, from one TOML pipeline file"};
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
   app.require_subcommand(1);
@@ -36,4 +45,28 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   return exit_code;
+}
+
+// Last resort: whatever a verb lets escape (std::bad_alloc included) ends
+// the process with a message and the runtime-failure code, not
+// std::terminate's abort.
+void report_escaped(const char* what) {
+  std::string text = sluice::redact_process(what);
+  std::fprintf(stderr, "error: %s\n", text.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    install_logger();
+    return run_cli(argc, argv);
+  } catch (const std::bad_alloc&) {
+    report_escaped("out of memory");
+  } catch (const std::exception& e) {
+    report_escaped(e.what());
+  } catch (...) {
+    report_escaped("unknown exception");
+  }
+  return sluice::kExitRuntime;
 }

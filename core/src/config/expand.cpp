@@ -1,21 +1,21 @@
 #include "config/expand.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "sluice/bounded_file.h"
 
 namespace sluice {
 
 namespace {
-bool read_secret_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  out = buf.str();
+// A secret is a regular file of at most kMaxSecretFileBytes; "" when not.
+std::string read_secret_file(const std::string& path, std::string& out) {
+  std::string problem;
+  auto text = read_bounded_file(path, kMaxSecretFileBytes, problem);
+  if (!text) return problem;
+  out = std::move(*text);
   if (!out.empty() && out.back() == '\n') out.pop_back();
   if (!out.empty() && out.back() == '\r') out.pop_back();
-  return true;
+  return "";
 }
 }  // namespace
 
@@ -45,8 +45,8 @@ Expanded expand_variables(const std::string& text) {
     i = close;
     if (body.rfind("file:", 0) == 0) {
       std::string path = body.substr(5), content;
-      if (!read_secret_file(path, content)) {
-        r.error = "cannot read secret file `" + path + "`";
+      if (std::string problem = read_secret_file(path, content); !problem.empty()) {
+        r.error = "secret file: " + problem;
         return r;
       }
       r.value += content;

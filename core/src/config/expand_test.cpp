@@ -34,5 +34,17 @@ TEST(Expand, SecretFileTrimsOneNewlineAndIsMarkedSecret) {
   EXPECT_NE(missing.error.find("/nonexistent/sluice"), std::string::npos);
 }
 
+TEST(Expand, SecretFileMustBeARegularFileOfBoundedSize) {
+  Expanded device = expand_variables("${file:/dev/zero}");
+  EXPECT_NE(device.error.find("`/dev/zero` is a character device"), std::string::npos) << device.error;
+  std::string dir = ::testing::TempDir();
+  Expanded directory = expand_variables("${file:" + dir + "}");
+  EXPECT_NE(directory.error.find("is a directory"), std::string::npos) << directory.error;
+  std::string big = ::testing::TempDir() + "/sluice_big_secret";
+  std::ofstream(big) << std::string((1u << 20) + 1, 'x');
+  Expanded huge = expand_variables("${file:" + big + "}");
+  EXPECT_NE(huge.error.find("larger than 1 MiB"), std::string::npos) << huge.error;
+}
+
 }  // namespace
 }  // namespace sluice

@@ -118,7 +118,28 @@ class Validator {
             near.empty() ? "" : "did you mean `" + near + "`?");
       return {};
     }
+    if (spec_.validate && !plugin_accepts(node, *s)) return {};
     return *s;
+  }
+
+  // The plugin's own check; what it finds to hide is hidden even when the
+  // value is refused, as the refusal is printed.
+  bool plugin_accepts(const toml::node& node, const std::string& value) {
+    OptionCheck found;
+    try {
+      found = spec_.validate(value, scope_.pipeline_dir);
+    } catch (const std::exception& e) {
+      found.problem = e.what();
+    }
+    if (scope_.secret_values)
+      for (auto& s : found.secrets)
+        if (!s.empty()) scope_.secret_values->insert(std::move(s));
+    if (scope_.secret_spans)
+      for (auto& s : found.secret_spans)
+        if (!s.empty()) scope_.secret_spans->insert(std::move(s));
+    if (found.problem.empty()) return true;
+    error(pos_of(node.source()), found.problem);
+    return false;
   }
 
   OptionValue duration_value() {

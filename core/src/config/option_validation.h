@@ -16,7 +16,9 @@ struct ValidationScope {
   std::string key_path;        // "sinks[0]"
   Diagnostics* diagnostics;
   std::set<std::string>* secret_values = nullptr;  // collects values that must never be printed
+  std::set<std::string>* secret_spans = nullptr;   // and texts no quoted fragment of which may be
   bool report_unknown_keys = true;
+  std::string pipeline_dir;  // for option validators: relative paths start here
 };
 
 OptionValues validate_options(const std::vector<OptionSpec>& specs, const toml::table& table,

@@ -1,14 +1,13 @@
 #include "config/pipeline.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
-#include <unistd.h>
 
+#include "config/kafka_check.h"
 #include "config/option_validation.h"
 #include "config/toml_fwd.h"
 #include "plugin/registry.h"
+#include "sluice/bounded_file.h"
 #include "transform/transform_chain.h"
 
 namespace sluice {
@@ -55,6 +54,8 @@ class Loader {
   }
 
  private:
+  std::string dir() const { return std::filesystem::path(file_).parent_path().string(); }
+
   SourcePos pos(const toml::source_region& region) const {
     SourcePos p = pos_of(region);
     p.file = file_;
@@ -71,17 +72,26 @@ class Loader {
         return;
       }
     }
-    ValidationScope scope{"kafka", &diags_, &config.secret_values};
+    ValidationScope scope{"kafka", &diags_, &config.secret_values, &config.secret_spans, true, dir()};
+    size_t problems_before = diags_.items().size();
     OptionValues values = validate_options(kafka_options().specs(), *kafka, scope);
+    bool valid = diags_.items().size() == problems_before;
     config.kafka = kafka_options().bind(values);
     config.kafka_values = values;
     for (const auto& [k, v] : config.kafka.librdkafka)
       if (k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
           k.find("sasl.oauthbearer.config") != std::string::npos)
         config.secret_values.insert(v);
-    for (auto file : {config.kafka.ssl_ca, config.kafka.ssl_cert, config.kafka.ssl_key})
-      if (file && access(file->c_str(), R_OK) != 0)
-        diags_.error(pos(kafka->source()), "kafka", "cannot read file `" + *file + "`");
+    bool files_ok = true;
+    for (const char* key : {"ssl_ca", "ssl_cert", "ssl_key"}) {
+      auto it = values.find(key);
+      if (it == values.end()) continue;
+      std::string problem = bounded_file_problem(std::get<std::string>(it->second), kMaxListFileBytes);
+      if (problem.empty()) continue;
+      diags_.error(pos(kafka->get(key)->source()), std::string("kafka.") + key, problem);
+      files_ok = false;
+    }
+    if (valid && files_ok) check_kafka_settings(config.kafka, *kafka, file_, diags_);
   }
 
   void load_steps(const toml::table& root, PluginKind kind, PipelineConfig& config) {
@@ -120,7 +130,7 @@ class Loader {
     }
     // Without a known plugin only the common keys can be judged; its own keys
     // would all look unknown, so they are left alone.
-    ValidationScope scope{path, &diags_, &config.secret_values};
+    ValidationScope scope{path, &diags_, &config.secret_values, &config.secret_spans, true, dir()};
     std::vector<OptionSpec> specs = kind == PluginKind::source
                                         ? merged_specs(source_common_options(), step.plugin)
                                         : merged_specs(sink_common_options(), step.plugin);
@@ -214,14 +224,13 @@ PipelineConfig parse_and_load(const std::string& text, const std::string& origin
 
 PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& registry,
                              Diagnostics& diagnostics) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diagnostics.error({path, 0, 0}, "", "cannot read the pipeline file");
+  std::string problem;
+  auto text = read_bounded_file(path, kMaxPipelineFileBytes, problem, FileKind::regular_or_pipe);
+  if (!text) {
+    diagnostics.error({path, 0, 0}, "", "cannot read the pipeline file: " + problem);
     return {};
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return parse_and_load(buf.str(), path, registry, diagnostics);
+  return parse_and_load(*text, path, registry, diagnostics);
 }
 
 PipelineConfig load_pipeline_text(const std::string& text, const std::string& origin,
@@ -236,17 +245,10 @@ std::string consumer_group(const PipelineConfig& pipeline, const StepConfig& sin
   return "sluice." + pipeline.name + "." + sink.name;
 }
 
+Secrets secrets_of(const PipelineConfig& pipeline) { return {pipeline.secret_values, pipeline.secret_spans}; }
+
 std::string pipeline_dir(const PipelineConfig& pipeline) {
   return std::filesystem::path(pipeline.file).parent_path().string();
-}
-
-std::string redact(std::string text, const std::set<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
-      text.replace(at, secret.size(), "***");
-  }
-  return text;
 }
 
 }  // namespace sluice

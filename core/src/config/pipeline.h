@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/diagnostics.h"
+#include "config/redaction.h"
 #include "sluice/options.h"
 #include "sluice/plugin_info.h"
 
@@ -79,6 +80,7 @@ struct PipelineConfig {
   OptionValues kafka_values;  // the same, as validated values (for printing)
   std::vector<StepConfig> sources, sinks;
   std::set<std::string> secret_values;  // expanded secrets, masked wherever text is printed
+  std::set<std::string> secret_spans;   // see Secrets::spans: no quoted fragment of these is printed
 };
 
 // The consumer group of a sink: its `group` option, else sluice.<pipeline>.<sink>.
@@ -95,7 +97,7 @@ PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& regi
 PipelineConfig load_pipeline_text(const std::string& text, const std::string& origin,
                                   const PluginRegistry& registry, Diagnostics& diagnostics);
 
-// Replaces every known secret in `text` with "***".
-std::string redact(std::string text, const std::set<std::string>& secrets);
+// Everything of the pipeline that must never be printed (see redaction.h).
+Secrets secrets_of(const PipelineConfig& pipeline);
 
 }  // namespace sluice

@@ -1,8 +1,22 @@
 #include "kafka/client_config.h"
 
+#include <spdlog/spdlog.h>
+
 #include "sluice/error.h"
 
 namespace sluice {
+
+namespace {
+// librdkafka's own lines go through sluice's logger (and so its redaction)
+// instead of straight to stderr. `level` is syslog's: 3 error, 4 warning...
+void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const char* text) {
+  auto severity = level <= 3 ? spdlog::level::err
+                  : level == 4 ? spdlog::level::warn
+                  : level <= 6 ? spdlog::level::info
+                               : spdlog::level::debug;
+  spdlog::log(severity, "librdkafka {} {}: {}", rd_kafka_name(rk), facility, text);
+}
+}  // namespace
 
 void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   char err[512];
@@ -13,6 +27,7 @@ void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::str
 KafkaConf make_client_conf(const KafkaSettings& s, const std::string& bootstrap, ClientRole role) {
   KafkaConf conf(rd_kafka_conf_new());
   rd_kafka_conf_t* c = conf.get();
+  rd_kafka_conf_set_log_cb(c, log_to_spdlog);
   set_property(c, "bootstrap.servers", bootstrap);
   set_property(c, "client.id", s.client_id);
   set_property(c, "security.protocol", s.security_protocol);

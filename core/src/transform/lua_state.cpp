@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <cstdlib>
@@ -14,6 +15,7 @@ extern "C" {
 #include <lualib.h>
 }
 
+#include "sluice/bounded_file.h"
 #include "transform/lua_helpers.h"
 
 namespace sluice {
@@ -107,6 +109,14 @@ int sandboxed_require(lua_State* L) {
   lua_pop(L, 1);
   const char* relative = luaL_gsub(L, name, ".", "/");
   const char* path = lua_pushfstring(L, "%s/%s.lua", dir, relative);
+  // A module must be a bounded regular file too (a FIFO would block the
+  // load); the C++ string is gone before luaL_error can longjmp.
+  char problem[512] = "";
+  {
+    std::string found = bounded_file_problem(path, kMaxScriptFileBytes);
+    std::snprintf(problem, sizeof problem, "%s", found.c_str());
+  }
+  if (*problem) return luaL_error(L, "require `%s`: %s", name, problem);
   if (luaL_loadfilex(L, path, "t") != LUA_OK)
     return luaL_error(L, "require `%s`: %s", name, lua_tostring(L, -1));
   push_environment(L);
@@ -321,14 +331,13 @@ void LuaState::open_sandbox() {
 
 bool LuaState::load_script(const std::string& path, const std::string& chunkname, std::string& error) {
   lua_State* L = L_.get();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = chunkname + ": cannot read the script";
+  std::string problem;
+  const std::optional<std::string> read = read_bounded_file(path, kMaxScriptFileBytes, problem);
+  if (!read) {
+    error = chunkname + ": cannot read the script: " + problem;
     return false;
   }
-  std::ostringstream read;
-  read << in.rdbuf();
-  const std::string text = read.str();
+  const std::string& text = *read;
   int status = luaL_loadbufferx(L, text.data(), text.size(), ("@" + chunkname).c_str(), "t");
   if (status != LUA_OK) {
     error = pop_error(status);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "batch_writer.h"
+#include "conninfo_check.h"
 #include "identifiers.h"
 #include "offset_store.h"
 #include "pg_handles.h"
@@ -192,6 +193,7 @@ sluice::PluginInfo sluice_builtin_postgres() {
   static const auto options = sluice::Options<PgSinkConfig>()
     .string("conninfo", &PgSinkConfig::conninfo,
             "libpq conninfo or postgres:// URI (sslmode, sslrootcert, sslcert, sslkey...)").required().secret()
+      .validate(check_conninfo)
     .string("table", &PgSinkConfig::table, "target table, schema-qualified if needed").required()
     .string_map("columns", &PgSinkConfig::columns,
                 "column = record field path (dots for nesting); default: every column without a default, "

@@ -12,6 +12,7 @@ sluice::PluginInfo sluice_builtin_http_checker() {
     .string("targets_file", &CheckerConfig::targets_file,
             "file of more targets: one URL per line, or (*.toml) [[targets]] tables with per-target "
             "name, url, method, headers, interval, timeout, regex, expect_status, ca_file")
+      .validate(http_checker::check_named_file)
     .duration("interval", &CheckerConfig::interval,
               "time between the starts of two checks of a target; 0s: again as soon as one ends")
       .def("30s")
@@ -36,6 +37,7 @@ sluice::PluginInfo sluice_builtin_http_checker() {
             "accepted statuses, codes and ranges such as \"200-299,301\"; others are error unexpected_status")
       .def("200-399")
     .string("ca_file", &CheckerConfig::ca_file, "CA certificates (PEM) to verify TLS with, instead of the system's")
+      .validate(http_checker::check_named_file)
     .duration("log_every", &CheckerConfig::log_every,
               "how often checks, failures and scheduling lag are logged; 0s: only the final summary")
       .def("10s");

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <sstream>
 
 #ifndef TOML_EXCEPTIONS
 #define TOML_EXCEPTIONS 0
@@ -13,6 +13,7 @@
 #endif
 #include <toml++/toml.h>
 
+#include "sluice/bounded_file.h"
 #include "sluice/error.h"
 
 namespace http_checker {
@@ -58,6 +59,9 @@ class Loader {
       errors_.push_back(source_ + ".method: `" + config_.method + "` is not GET or HEAD");
     for (size_t i = 0; i < config_.urls.size(); ++i)
       add_default(config_.urls[i], source_ + ".urls[" + std::to_string(i) + "]");
+    if (config_.ca_file && !config_.ca_file->empty())
+      if (auto problem = sluice::bounded_file_problem(*config_.ca_file, sluice::kMaxListFileBytes); !problem.empty())
+        errors_.push_back(source_ + ".ca_file: " + problem);
     if (config_.targets_file && !config_.targets_file->empty()) load_file(*config_.targets_file);
     if (errors_.empty() && targets_.empty())
       errors_.push_back(source_ + ": no targets: set `urls` or `targets_file`");
@@ -115,12 +119,14 @@ class Loader {
 
   void load_file(const std::string& path) {
     bool toml_file = path.size() > 5 && path.compare(path.size() - 5, 5, ".toml") == 0;
-    if (toml_file) return load_toml(path);
-    std::ifstream in(path);
-    if (!in) {
-      errors_.push_back(path + ": cannot read the targets file");
+    std::string problem;
+    std::optional<std::string> text = sluice::read_bounded_file(path, sluice::kMaxListFileBytes, problem);
+    if (!text) {
+      errors_.push_back(source_ + ".targets_file: cannot read the targets file: " + problem);
       return;
     }
+    if (toml_file) return load_toml(path, *text);
+    std::istringstream in(*text);
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
       std::string url = trim(line);
@@ -135,9 +141,9 @@ class Loader {
            ": error: " + key;
   }
 
-  void load_toml(const std::string& path) {
+  void load_toml(const std::string& path, const std::string& text) {
     file_ = path;
-    toml::parse_result parsed = toml::parse_file(path);
+    toml::parse_result parsed = toml::parse(text, path);
     if (!parsed) {
       const auto& err = parsed.error();
       errors_.push_back(at(err.source(), "") + std::string(err.description()));
@@ -231,6 +237,9 @@ class Loader {
       target.ca_file = ca->empty() || std::filesystem::path(*ca).is_absolute()
                            ? *ca
                            : (std::filesystem::path(file_).parent_path() / *ca).string();
+    if (!target.ca_file.empty())
+      if (auto problem = sluice::bounded_file_problem(target.ca_file, sluice::kMaxListFileBytes); !problem.empty())
+        errors_.push_back(at(t.get("ca_file")->source(), path + ".ca_file") + ": " + problem);
     if (const toml::node* h = t.get("headers")) {
       const toml::table* headers = h->as_table();
       if (!headers) errors_.push_back(at(h->source(), path + ".headers") + ": expected a table of strings");
@@ -258,6 +267,13 @@ class Loader {
 
 std::vector<Target> load_targets(const CheckerConfig& config, const std::string& source_name) {
   return Loader(config, source_name).load();
+}
+
+sluice::OptionCheck check_named_file(const std::string& path, const std::string& pipeline_dir) {
+  if (path.empty()) return {};
+  std::filesystem::path resolved = std::filesystem::path(path).is_relative() ? std::filesystem::path(pipeline_dir) / path
+                                                                           : std::filesystem::path(path);
+  return {sluice::bounded_file_problem(resolved.string(), sluice::kMaxListFileBytes), {}, {}};
 }
 
 CheckerConfig with_paths_from(CheckerConfig config, const std::string& base_dir) {

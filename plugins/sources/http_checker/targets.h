@@ -31,6 +31,11 @@ struct Target {
 // "file:line:col: error: targets[i].key: message" for the targets file.
 std::vector<Target> load_targets(const CheckerConfig& config, const std::string& source_name);
 
+// For the option table, so that check and run refuse it at its line: a
+// targets_file or ca_file must be a regular file of at most
+// sluice::kMaxListFileBytes (a relative one is taken from `pipeline_dir`).
+sluice::OptionCheck check_named_file(const std::string& path, const std::string& pipeline_dir);
+
 // `config` with a relative targets_file and ca_file taken from `base_dir`
 // (the pipeline file's directory), as sluice does for every path in a pipeline.
 CheckerConfig with_paths_from(CheckerConfig config, const std::string& base_dir);
