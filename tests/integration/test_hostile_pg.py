@@ -40,20 +40,20 @@ class HostilePg(TempDirTest):
         self.addCleanup(self.pg.close)
         self.pg.sql("SET TimeZone = 'UTC'; ALTER DATABASE postgres SET TimeZone = 'UTC'")
 
-    def produce(self, address, topic, records):
-        """records: (key bytes or None, value bytes or a JSON-able value), in order, to partition 0."""
+    def produce(self, address, topic, records, partitions):
+        """records: (key bytes or None, value bytes or a JSON-able value), in order, round robin."""
         producer = KafkaProducer(bootstrap_servers=address, api_version=(2, 5, 0))
-        for key, value in records:
+        for i, (key, value) in enumerate(records):
             if not isinstance(value, bytes):
                 value = json.dumps(value).encode()
-            producer.send(topic, key=key, value=value, partition=0)
+            producer.send(topic, key=key, value=value, partition=i % partitions)
         producer.flush(timeout=30)
         producer.close()
 
-    def run_sink(self, table, records, extra=""):
+    def run_sink(self, table, records, extra="", partitions=1):
         """Runs the sink over `records` until it has consumed them all; asserts exit 0."""
-        with broker(f"{table}:1") as address:
-            self.produce(address, table, records)
+        with broker(f"{table}:{partitions}") as address:
+            self.produce(address, table, records, partitions)
             path = self.write(f"{table}.toml", PIPELINE.format(topic=table, table=table, extra=extra))
             return run("run", path, "--exit-after", str(len(records)), "--progress", "0s",
                        env={"KAFKA_BOOTSTRAP": address, "PG_URI": self.pg.dsn}, check=0)
@@ -147,6 +147,20 @@ class HostilePg(TempDirTest):
         stored = {int(r[0]) for r in self.pg.sql("SELECT id FROM node")}
         self.assertTrue({1, 3, 6} <= stored, stored)
         self.assertNotIn(4, stored)
+
+    def test_upsert_batch_refused_at_commit_across_partitions_rejects_one_of_the_duplicates(self):
+        self.pg.sql("CREATE TABLE latest (user_id bigint PRIMARY KEY, email text, "
+                    "CONSTRAINT latest_email UNIQUE (email) DEFERRABLE INITIALLY DEFERRED)")
+        emails = ["a", "b", "c", "a", "e", "f", "g", "h"]
+        records = [(None, {"user_id": i + 1, "email": e}) for i, e in enumerate(emails)]
+        self.run_sink("latest", records, 'mode = "upsert"\nkey_columns = ["user_id"]\nbatch_max_rows = 1000',
+                      partitions=2)
+        self.assert_each_record_once("latest", len(records))
+        (reason,) = self.pg.sql("SELECT reason FROM sluice_rejects")[0]
+        self.assertIn('duplicate key value violates unique constraint "latest_email"', reason)
+        users = {int(r[0]) for r in self.pg.sql("SELECT user_id FROM latest")}
+        self.assertEqual(len(users & {1, 4}), 1, users)
+        self.assertEqual(users - {1, 4}, {2, 3, 5, 6, 7, 8})
 
     def test_big_numbers_reach_jsonb_and_numeric_and_out_of_range_integers_say_so(self):
         self.pg.sql("CREATE TABLE nums (id bigint, doc jsonb, amount numeric, n bigint)")
