@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace pgsink {
 namespace {
 
@@ -38,6 +40,20 @@ TEST(StorableText, LongTextIsCutOnACharacterBoundary) {
   EXPECT_EQ(storable_text("abcdefgh", 7), "abcd...");
   // Escapes count towards the limit: the result is never longer.
   EXPECT_LE(storable_text(std::string(100, '\0'), 10).size(), 10u);
+}
+
+TEST(StorableText, AnyBytesGiveTextThatIsItsOwnStorableForm) {
+  std::mt19937 rng(12);
+  for (int round = 0; round < 2000; ++round) {
+    std::string bytes(rng() % 40, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng() % 4 == 0 ? 0x80 + rng() % 0x80 : rng() % 256);
+    const size_t max = 5 + rng() % 30;
+    const std::string text = storable_text(bytes, max);
+    EXPECT_LE(text.size(), max);
+    EXPECT_EQ(text.find('\0'), std::string::npos);
+    // Valid UTF-8 without NUL is kept as it is: the result needs nothing more.
+    EXPECT_EQ(storable_text(text), text);
+  }
 }
 
 TEST(Utf8Prefix, NeverEndsInsideACharacter) {

@@ -189,9 +189,11 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
         n = v.get_int64().value_unsafe();
       } else if (type == T::UINT64) {
         return out_of_range(std::to_string(v.get_uint64().value_unsafe()));
-      } else if (type == T::DOUBLE && std::nearbyint(v.get_double().value_unsafe()) == v.get_double().value_unsafe() &&
-                 std::fabs(v.get_double().value_unsafe()) < 9.2e18) {
-        n = static_cast<int64_t>(v.get_double().value_unsafe());
+      } else if (type == T::DOUBLE && std::nearbyint(v.get_double().value_unsafe()) == v.get_double().value_unsafe()) {
+        // A whole number written with a fraction or exponent (2.0, 1e30).
+        const double d = v.get_double().value_unsafe();
+        if (std::fabs(d) >= 9.2e18) return out_of_range(simdjson::minify(v));
+        n = static_cast<int64_t>(d);
       } else {
         return mismatch("an integer");
       }

@@ -167,6 +167,8 @@ TEST(RowEncoder, WideNumbersForFixedWidthColumnsAreOutOfRange) {
   EXPECT_EQ(reason, "column n (bigint): 123456789012345678901234567890 is out of range");
   EXPECT_FALSE(enc.encode(R"({"n":-99999999999999999999,"d":1})", out, reason));
   EXPECT_EQ(reason, "column n (bigint): -99999999999999999999 is out of range");
+  EXPECT_FALSE(enc.encode(R"({"n":1e30,"d":1})", out, reason));
+  EXPECT_EQ(reason, "column n (bigint): 1e+30 is out of range");
   EXPECT_FALSE(enc.encode(R"({"n":1,"d":1e400})", out, reason));
   EXPECT_EQ(reason, "column d (double precision): 1e400 is out of range");
   ASSERT_TRUE(enc.encode(R"({"n":1,"d":1e-400,"other":1e400})", out, reason)) << reason;
