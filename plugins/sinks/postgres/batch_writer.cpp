@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
 #include "identifiers.h"
 #include "pg_errors.h"
 #include "pg_handles.h"
@@ -15,21 +17,36 @@ namespace pgsink {
 
 namespace {
 
-long copy_line(const PGresult* r) {
+// The line of an error's context that COPY wrote ("COPY t, line 3, column
+// code: ..."): other lines may come first (a jsonb value's own "JSON data,
+// line 1: ..."), and must not be taken for it.
+std::string_view copy_context(const PGresult* r) {
   const char* ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
-  if (!ctx) return 0;
-  const char* at = std::strstr(ctx, ", line ");
-  return at ? std::strtol(at + 7, nullptr, 10) : 0;
+  std::string_view rest = ctx ? ctx : "";
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    if (line.starts_with("COPY ")) return line;
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return {};
 }
 
-// The column PostgreSQL names in a COPY error's context ("COPY t, line 3,
-// column code: ..."), or "".
+// The 1-based line of COPY data PostgreSQL refused, 0 when it names none.
+long copy_line(const PGresult* r) {
+  const std::string_view ctx = copy_context(r);
+  const size_t at = ctx.find(", line ");
+  return at == std::string_view::npos ? 0 : std::strtol(std::string(ctx.substr(at + 7, 20)).c_str(), nullptr, 10);
+}
+
+// The column it names, or "".
 std::string copy_column(const PGresult* r) {
-  const char* ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
-  const char* at = ctx ? std::strstr(ctx, ", column ") : nullptr;
-  if (!at) return "";
-  std::string_view rest(at + 9);
-  return std::string(rest.substr(0, std::min(rest.find(": "), rest.find('\n'))));
+  const std::string_view ctx = copy_context(r);
+  const size_t at = ctx.find(", column ");
+  if (at == std::string_view::npos) return "";
+  const std::string_view rest = ctx.substr(at + 9);
+  return std::string(rest.substr(0, rest.find(": ")));
 }
 
 // Whether messages i-1 and i are outputs of one record (a split): they share
@@ -167,7 +184,9 @@ void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t
     if (r.line >= 1 && static_cast<size_t>(r.line) <= to - from) {
       size_t bad = from + static_cast<size_t>(r.line) - 1;
       if (bad > from) insert_rows(conn, b, from, bad);
-      b.rejects.push_back({b.row_message[bad], r.message});
+      // That row is written alone, not rejected on PostgreSQL's word: the
+      // context a line is read from may quote a value, which could forge one.
+      insert_rows(conn, b, bad, bad + 1);
       from = bad + 1;
       continue;
     }
@@ -370,6 +389,8 @@ BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std:
   }
   std::string refused;
   if (!commit(conn, refused)) {
+    spdlog::warn("COMMIT refused a batch of {} records ({}): committing it again in parts to find the rows",
+                 messages.size(), refused);
     batch.rejects.resize(encoded_rejects);  // those found by isolating rows are found again
     return commit_in_parts(conn, batch, messages, offsets, 0, messages.size());
   }
