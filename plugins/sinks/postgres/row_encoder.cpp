@@ -154,7 +154,7 @@ void RowEncoder::append_json(ColumnKind kind, simdjson::dom::element value, std:
 
 bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::string& out, std::string& reason) {
   using T = simdjson::dom::element_type;
-  T type = v.type();
+  const T type = v.type();
   std::string_view text;  // a string's value, or a wide number's text
   bool wide = false;      // a number beyond 64 bits, as written (json_numbers.h)
   if (type == T::STRING) {
