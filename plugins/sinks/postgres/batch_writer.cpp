@@ -1,8 +1,6 @@
 #include "batch_writer.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -16,38 +14,6 @@
 namespace pgsink {
 
 namespace {
-
-// The line of an error's context that COPY wrote ("COPY t, line 3, column
-// code: ..."): other lines may come first (a jsonb value's own "JSON data,
-// line 1: ..."), and must not be taken for it.
-std::string_view copy_context(const PGresult* r) {
-  const char* ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
-  std::string_view rest = ctx ? ctx : "";
-  while (!rest.empty()) {
-    const size_t end = rest.find('\n');
-    const std::string_view line = rest.substr(0, end);
-    if (line.starts_with("COPY ")) return line;
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
-  }
-  return {};
-}
-
-// The 1-based line of COPY data PostgreSQL refused, 0 when it names none.
-long copy_line(const PGresult* r) {
-  const std::string_view ctx = copy_context(r);
-  const size_t at = ctx.find(", line ");
-  return at == std::string_view::npos ? 0 : std::strtol(std::string(ctx.substr(at + 7, 20)).c_str(), nullptr, 10);
-}
-
-// The column it names, or "".
-std::string copy_column(const PGresult* r) {
-  const std::string_view ctx = copy_context(r);
-  const size_t at = ctx.find(", column ");
-  if (at == std::string_view::npos) return "";
-  const std::string_view rest = ctx.substr(at + 9);
-  return std::string(rest.substr(0, rest.find(": ")));
-}
 
 // Whether messages i-1 and i are outputs of one record (a split): they share
 // an offset, so they must commit together.
@@ -157,9 +123,9 @@ BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
     if (!is_row_error(sqlstate(r.get()))) raise_pg_error(conn, r.get(), "COPY");
     result.ok = false;
-    const std::string column = copy_column(r.get());
+    const std::string column = copy_error_column(r.get());
     result.message = (column.empty() ? "" : "column " + column + ": ") + pg_row_message(r.get());
-    result.line = copy_line(r.get());
+    result.line = copy_error_line(r.get());
   }
   while (PgResult more{PQgetResult(conn)}) {}
   return result;
