@@ -1,11 +1,13 @@
 #include "batch_writer.h"
 
-#include <cstdlib>
-#include <cstring>
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
 
 #include "identifiers.h"
 #include "pg_errors.h"
 #include "pg_handles.h"
+#include "pg_text.h"
 #include "row_encoder.h"
 #include "sluice/error.h"
 
@@ -13,11 +15,37 @@ namespace pgsink {
 
 namespace {
 
-long copy_line(const PGresult* r) {
-  const char* ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
-  if (!ctx) return 0;
-  const char* at = std::strstr(ctx, ", line ");
-  return at ? std::strtol(at + 7, nullptr, 10) : 0;
+// Whether messages i-1 and i are outputs of one record (a split): they share
+// an offset, so they must commit together.
+bool same_record(std::span<const sluice::Message> m, size_t i) {
+  return m[i - 1].partition == m[i].partition && m[i - 1].offset == m[i].offset;
+}
+
+// Where to cut messages [from, to) in two without parting a record's
+// outputs; `from` when it cannot be cut.
+size_t split_point(std::span<const sluice::Message> m, size_t from, size_t to) {
+  if (to - from < 2) return from;
+  const size_t mid = from + (to - from) / 2;
+  size_t up = mid;
+  while (up < to && same_record(m, up)) ++up;
+  if (up < to) return up;
+  size_t down = mid;
+  while (down > from && same_record(m, down)) --down;
+  return down;
+}
+
+// The next offsets once messages [from, to) are stored: past the last of each
+// partition that is not stored yet.
+std::map<int32_t, int64_t> offsets_after(std::span<const sluice::Message> m, size_t from, size_t to,
+                                         const std::map<int32_t, std::optional<int64_t>>& expected) {
+  std::map<int32_t, int64_t> next;
+  for (size_t i = from; i < to; ++i) {
+    auto e = expected.find(m[i].partition);
+    if (e == expected.end() || (e->second && m[i].offset < *e->second)) continue;
+    auto [it, fresh] = next.emplace(m[i].partition, m[i].offset + 1);
+    if (!fresh) it->second = std::max(it->second, m[i].offset + 1);
+  }
+  return next;
 }
 
 void append_hex_bytea(std::string& out, const char* data, size_t len) {
@@ -95,8 +123,9 @@ BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
     if (!is_row_error(sqlstate(r.get()))) raise_pg_error(conn, r.get(), "COPY");
     result.ok = false;
-    result.message = pg_row_message(r.get());
-    result.line = copy_line(r.get());
+    const std::string column = copy_error_column(r.get());
+    result.message = (column.empty() ? "" : "column " + column + ": ") + pg_row_message(r.get());
+    result.line = copy_error_line(r.get());
   }
   while (PgResult more{PQgetResult(conn)}) {}
   return result;
@@ -121,7 +150,9 @@ void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t
     if (r.line >= 1 && static_cast<size_t>(r.line) <= to - from) {
       size_t bad = from + static_cast<size_t>(r.line) - 1;
       if (bad > from) insert_rows(conn, b, from, bad);
-      b.rejects.push_back({b.row_message[bad], r.message});
+      // That row is written alone, not rejected on PostgreSQL's word: the
+      // context a line is read from may quote a value, which could forge one.
+      insert_rows(conn, b, bad, bad + 1);
       from = bad + 1;
       continue;
     }
@@ -131,9 +162,9 @@ void BatchWriter::insert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t
   }
 }
 
-// The staged batch (streamed by begin/feed) goes into the target; when
-// PostgreSQL refuses a row, the batch is merged again row by row.
-void BatchWriter::merge_staged(PGconn* conn, EncodedBatch& b) {
+// The staged rows [from, to) go into the target; when PostgreSQL refuses a
+// row, they are merged again row by row.
+void BatchWriter::merge_staged(PGconn* conn, EncodedBatch& b, size_t from, size_t to) {
   exec(conn, "SAVEPOINT sluice_merge");
   PgResult merged(PQexec(conn, merge_sql_.c_str()));
   if (PQresultStatus(merged.get()) == PGRES_COMMAND_OK) {
@@ -144,12 +175,12 @@ void BatchWriter::merge_staged(PGconn* conn, EncodedBatch& b) {
   if (!is_row_error(sqlstate(merged.get()))) raise_pg_error(conn, merged.get(), "merging staged rows");
   exec(conn, "ROLLBACK TO SAVEPOINT sluice_merge");
   exec(conn, "TRUNCATE pg_temp.sluice_stage");
-  upsert_rows(conn, b);
+  upsert_rows(conn, b, from, to);
 }
 
 // One row at a time, to find the rows PostgreSQL refuses (slow, rare).
-void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
-  for (size_t i = 0; i < b.row_end.size(); ++i) {
+void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
     exec(conn, "SAVEPOINT sluice_row");
     CopyResult one = copy_rows(conn, copy_stage_sql_, b, i, i + 1);
     std::string message = one.message;
@@ -170,6 +201,19 @@ void BatchWriter::upsert_rows(PGconn* conn, EncodedBatch& b) {
   }
 }
 
+// Rows [from, to) in a transaction whose COPY of them has not started.
+void BatchWriter::write_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t to) {
+  if (from == to) return;
+  if (!settings_.upsert) return insert_rows(conn, b, from, to);
+  exec(conn, "SAVEPOINT sluice_stage");
+  if (copy_rows(conn, copy_stage_sql_, b, from, to).ok) {
+    exec(conn, "RELEASE SAVEPOINT sluice_stage");
+    return merge_staged(conn, b, from, to);
+  }
+  exec(conn, "ROLLBACK TO SAVEPOINT sluice_stage");
+  upsert_rows(conn, b, from, to);
+}
+
 void BatchWriter::begin(PGconn* conn) {
   // The staging table is made outside the batch's transaction, so that a
   // rollback (a refused row, a fenced batch) does not take it away.
@@ -188,36 +232,108 @@ void BatchWriter::feed(PGconn* conn, const EncodedBatch& b) {
   sent_ = b.rows.size();
 }
 
-void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<const sluice::Message> messages) {
-  if (b.rejects.empty()) return;
+// The rejects of messages [from, to). Every text is made storable first
+// (pg_text.h): a reason may quote any bytes, and one the server refused
+// would fail the batch on every restart. Key and value go as bytea, exactly.
+void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<const sluice::Message> messages,
+                                size_t from, size_t to) {
   std::string data, group, topic;
-  append_copy_text(group, settings_.group);
+  append_copy_text(group, storable_text(settings_.group));
   for (const auto& reject : b.rejects) {
+    if (reject.message < from || reject.message >= to) continue;
     const sluice::Message& m = messages[reject.message];
     topic.clear();
-    append_copy_text(topic, m.topic);
+    append_copy_text(topic, storable_text(m.topic));
     data += group + '\t' + topic + '\t' + std::to_string(m.partition) + '\t' + std::to_string(m.offset) + '\t';
     if (m.has_key) append_hex_bytea(data, m.key.data(), m.key.size());
     else data += "\\N";
     data += '\t';
     append_hex_bytea(data, m.value.data(), m.value.size());
     data += '\t';
-    append_copy_text(data, reject.reason);
+    append_copy_text(data, storable_text(reject.reason, kMaxReasonBytes));
     data += '\n';
   }
+  if (data.empty()) return;
   std::string sql = "COPY " + settings_.rejects_table +
                     " (consumer_group, topic, partition, \"offset\", key, raw_value, reason) FROM STDIN";
   PgResult start(PQexec(conn, sql.c_str()));
   if (PQresultStatus(start.get()) != PGRES_COPY_IN) raise_pg_error(conn, start.get(), "starting COPY of rejects");
-  if (PQputCopyData(conn, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn, nullptr) != 1)
-    raise_pg_error(conn, nullptr, "sending rejects");
+  send(conn, data);
+  if (PQputCopyEnd(conn, nullptr) != 1) raise_pg_error(conn, nullptr, "sending rejects");
   PgResult r(PQgetResult(conn));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) raise_pg_error(conn, r.get(), "writing rejects");
   while (PgResult more{PQgetResult(conn)}) {}
 }
 
+// COMMIT: true when done; false when a deferred constraint refused it (the
+// server then rolled it back), with PostgreSQL's message in `refused`.
+bool BatchWriter::commit(PGconn* conn, std::string& refused) {
+  PgResult r(PQexec(conn, "COMMIT"));
+  if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
+  if (!is_row_error(sqlstate(r.get()))) raise_pg_error(conn, r.get(), "COMMIT");
+  refused = pg_row_message(r.get());
+  return false;
+}
+
+// Messages [from, to) in a transaction of their own: rows, rejects, offsets.
+BatchWriter::PartOutcome BatchWriter::commit_part(PGconn* conn, EncodedBatch& b,
+                                                  std::span<const sluice::Message> messages, OffsetStore& offsets,
+                                                  size_t from, size_t to, bool immediate, std::string& refused) {
+  const size_t rejects_before = b.rejects.size();
+  exec(conn, "BEGIN");
+  if (immediate) exec(conn, "SET CONSTRAINTS ALL IMMEDIATE");
+  auto first_row = [&](size_t message) {
+    return static_cast<size_t>(std::lower_bound(b.row_message.begin(), b.row_message.end(), message) -
+                               b.row_message.begin());
+  };
+  write_rows(conn, b, first_row(from), first_row(to));
+  write_rejects(conn, b, messages, from, to);
+  const auto next = offsets_after(messages, from, to, offsets.expected());
+  if (!offsets.advance(conn, next)) {
+    exec(conn, "ROLLBACK");
+    return PartOutcome::fenced;
+  }
+  if (!commit(conn, refused)) {
+    b.rejects.resize(rejects_before);  // found again when the part is written again
+    return PartOutcome::refused;
+  }
+  offsets.committed(next);
+  return PartOutcome::committed;
+}
+
+// Messages [from, to) were refused at COMMIT as one transaction (a deferred
+// constraint). Its halves are committed one after the other, each in a
+// transaction of its own with its rows, rejects and the offsets past it, so
+// exactly once holds; a half refused again is halved in turn. A part that
+// cannot be cut (one record, or the outputs of one record) is written with
+// every constraint checked at once, so that the savepoints find the rows
+// PostgreSQL refuses. Rows that rely on deferral keep it, unless the cut
+// parts them.
+BatchWriter::Outcome BatchWriter::commit_in_parts(PGconn* conn, EncodedBatch& b,
+                                                  std::span<const sluice::Message> messages, OffsetStore& offsets,
+                                                  size_t from, size_t to) {
+  std::string refused;
+  const size_t mid = split_point(messages, from, to);
+  if (mid == from) {
+    const PartOutcome part = commit_part(conn, b, messages, offsets, from, to, true, refused);
+    if (part == PartOutcome::fenced) return Outcome::fenced;
+    if (part == PartOutcome::refused)
+      throw sluice::Error(sluice::ErrorClass::fatal, "COMMIT refused offsets " + std::to_string(messages[from].offset) +
+                                                         ".. even with every constraint checked at once: " + refused);
+    return Outcome::committed;
+  }
+  for (auto [lo, hi] : {std::pair{from, mid}, std::pair{mid, to}}) {
+    const PartOutcome part = commit_part(conn, b, messages, offsets, lo, hi, false, refused);
+    if (part == PartOutcome::fenced) return Outcome::fenced;
+    if (part == PartOutcome::refused && commit_in_parts(conn, b, messages, offsets, lo, hi) == Outcome::fenced)
+      return Outcome::fenced;
+  }
+  return Outcome::committed;
+}
+
 BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
                                         OffsetStore& offsets, const std::map<int32_t, int64_t>& next) {
+  const size_t encoded_rejects = batch.rejects.size();
   send(conn, std::string_view(batch.rows).substr(sent_));
   sent_ = batch.rows.size();
   CopyResult copied = end_copy(conn);
@@ -226,18 +342,24 @@ BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std:
     exec(conn, "ROLLBACK");
     exec(conn, "BEGIN");
     if (settings_.upsert)
-      upsert_rows(conn, batch);
+      upsert_rows(conn, batch, 0, batch.row_end.size());
     else
       insert_rows(conn, batch, 0, batch.row_end.size());
   } else if (settings_.upsert) {
-    merge_staged(conn, batch);
+    merge_staged(conn, batch, 0, batch.row_end.size());
   }
-  write_rejects(conn, batch, messages);
+  write_rejects(conn, batch, messages, 0, messages.size());
   if (!offsets.advance(conn, next)) {
     exec(conn, "ROLLBACK");
     return Outcome::fenced;
   }
-  exec(conn, "COMMIT");
+  std::string refused;
+  if (!commit(conn, refused)) {
+    spdlog::warn("COMMIT refused a batch of {} records ({}): committing it again in parts to find the rows",
+                 messages.size(), refused);
+    batch.rejects.resize(encoded_rejects);  // those found by isolating rows are found again
+    return commit_in_parts(conn, batch, messages, offsets, 0, messages.size());
+  }
   offsets.committed(next);
   return Outcome::committed;
 }

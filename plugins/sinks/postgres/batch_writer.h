@@ -1,6 +1,8 @@
 // Writes one batch in ONE transaction: its rows by COPY (a row PostgreSQL
 // refuses is isolated and rejected with PostgreSQL's message, the rest still
-// land), its rejects, and the compare-and-set of its offsets.
+// land), its rejects, and the compare-and-set of its offsets. A batch that a
+// deferred constraint refuses at COMMIT is committed again in parts, each
+// with its offsets, down to the refused rows.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +56,7 @@ class BatchWriter {
   // the next ones are still being decoded: begin() opens the transaction and
   // a COPY, feed() streams the rows encoded so far, finish() ends the COPY
   // (isolating refused rows if any), writes the rejects, advances the
-  // offsets by CAS and commits. Each throws sluice::Error (retriable for
+  // offsets by CAS and commits (in parts, when COMMIT refuses the batch). Each throws sluice::Error (retriable for
   // connection trouble); the server then rolls the transaction back.
   enum class Outcome { committed, fenced };
   void begin(PGconn* conn);
@@ -72,10 +74,19 @@ class BatchWriter {
   void send(PGconn* conn, std::string_view data);
   void start_copy(PGconn* conn, const std::string& copy_sql);
   CopyResult end_copy(PGconn* conn);
+  // Rows are numbered as in EncodedBatch; messages as in the batch.
   void insert_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to);
-  void upsert_rows(PGconn* conn, EncodedBatch& batch);
-  void merge_staged(PGconn* conn, EncodedBatch& batch);
-  void write_rejects(PGconn* conn, const EncodedBatch& batch, std::span<const sluice::Message> messages);
+  void upsert_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to);
+  void merge_staged(PGconn* conn, EncodedBatch& batch, size_t from, size_t to);
+  void write_rows(PGconn* conn, EncodedBatch& batch, size_t from, size_t to);
+  void write_rejects(PGconn* conn, const EncodedBatch& batch, std::span<const sluice::Message> messages, size_t from,
+                     size_t to);
+  bool commit(PGconn* conn, std::string& refused);
+  enum class PartOutcome { committed, fenced, refused };
+  PartOutcome commit_part(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
+                          OffsetStore& offsets, size_t from, size_t to, bool immediate, std::string& refused);
+  Outcome commit_in_parts(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
+                          OffsetStore& offsets, size_t from, size_t to);
   void exec(PGconn* conn, const std::string& sql);
 
   TableSchema schema_;

@@ -1,4 +1,5 @@
-// How the sink classifies PostgreSQL failures, and the one DDL step it takes.
+// How the sink classifies PostgreSQL failures, reads where a COPY failed, and
+// the one DDL step it takes.
 #pragma once
 
 #include <string>
@@ -14,6 +15,11 @@ bool is_row_error(const std::string& sqlstate);
 // Throws sluice::Error: retriable for connection loss, serialization
 // failures, lack of resources and shutdowns; fatal otherwise.
 [[noreturn]] void raise_pg_error(PGconn* conn, const PGresult* r, const std::string& what);
+
+// The 1-based line of COPY data, and the column, that a COPY error's context
+// names (0 and "" when it names none).
+long copy_error_line(const PGresult* r);
+std::string copy_error_column(const PGresult* r);
 
 // CREATE TABLE IF NOT EXISTS under an advisory lock, so that instances
 // starting together do not race on the catalog.

@@ -2,10 +2,13 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
 #include "iso_time.h"
+#include "json_numbers.h"
+#include "pg_text.h"
 
 namespace pgsink {
 
@@ -35,8 +38,19 @@ void append_chars(std::string& out, T v) {
 
 int integer_width(ColumnKind kind) { return kind == ColumnKind::int16 ? 2 : kind == ColumnKind::int32 ? 4 : 8; }
 
+// A quotable piece of a field's text (valid UTF-8: simdjson checked it), cut
+// between characters.
 std::string excerpt(std::string_view s) {
-  return s.size() <= 64 ? std::string(s) : std::string(s.substr(0, 61)) + "...";
+  return s.size() <= 64 ? std::string(s) : std::string(s.substr(0, utf8_prefix_length(s, 61))) + "...";
+}
+
+// The value of the LAST field named `key`: a record with a key twice means
+// what JSON parsers, jsonb and Lua make of it.
+bool last_field(simdjson::dom::object obj, std::string_view key, simdjson::dom::element& value) {
+  bool found = false;
+  for (auto field : obj)
+    if (field.key == key) value = field.value, found = true;
+  return found;
 }
 
 }  // namespace
@@ -54,7 +68,15 @@ RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format) : 
 
 bool RowEncoder::encode(std::string_view json, std::string& out, std::string& reason) {
   simdjson::dom::element doc;
-  if (auto err = parser_.parse(json.data(), json.size()).get(doc)) {
+  tagged_ = false;
+  auto err = parser_.parse(json.data(), json.size()).get(doc);
+  if (err == simdjson::NUMBER_ERROR && tag_wide_numbers(json, retagged_)) {
+    // Valid JSON with a number too wide for simdjson: parsed again, such
+    // numbers kept as their text (json_numbers.h).
+    err = parser_.parse(retagged_).get(doc);
+    tagged_ = true;
+  }
+  if (err) {
     reason = std::string("not valid JSON: ") + simdjson::error_message(err);
     return false;
   }
@@ -68,7 +90,7 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
     simdjson::dom::element value = doc;
     for (const auto& key : paths_[i]) {
       simdjson::dom::object obj;
-      if (value.get_object().get(obj) || obj.at_key(key).get(value)) {
+      if (value.get_object().get(obj) || !last_field(obj, key, value)) {
         out.resize(start);
         reason = "missing field `" + columns_[i].field_path + "` (column " + columns_[i].name + ")";
         return false;
@@ -114,7 +136,12 @@ void RowEncoder::append_bytes(std::string_view text, std::string& out) const {
 }
 
 void RowEncoder::append_json(ColumnKind kind, simdjson::dom::element value, std::string& out) {
-  scratch_ = simdjson::minify(value);
+  if (tagged_) {
+    scratch_.clear();
+    append_untagged_json(value, scratch_);
+  } else {
+    scratch_ = simdjson::minify(value);
+  }
   if (format_ == CopyFormat::binary && kind == ColumnKind::jsonb) {
     // jsonb's binary form is a version byte, then the text.
     append_be(out, scratch_.size() + 1, 4);
@@ -128,14 +155,23 @@ void RowEncoder::append_json(ColumnKind kind, simdjson::dom::element value, std:
 bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::string& out, std::string& reason) {
   using T = simdjson::dom::element_type;
   const T type = v.type();
+  std::string_view text;  // a string's value, or a wide number's text
+  bool wide = false;      // a number beyond 64 bits, as written (json_numbers.h)
+  if (type == T::STRING) {
+    text = v.get_string().value_unsafe();
+    if (tagged_ && !text.empty()) {
+      wide = text[0] == kNumberTag;
+      text.remove_prefix(1);
+    }
+  }
   if (type == T::NULL_VALUE) {
     if (format_ == CopyFormat::text) out += "\\N";
     else append_be(out, 0xffffffffu, 4);
     return true;
   }
   auto mismatch = [&](const char* wanted) {
-    reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path + "` is " + json_type_name(type) +
-             ", expected " + wanted;
+    reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path + "` is " +
+             (wide ? "a number" : json_type_name(type)) + ", expected " + wanted;
     return false;
   };
   auto out_of_range = [&](const std::string& value) {
@@ -147,13 +183,17 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
     case ColumnKind::int32:
     case ColumnKind::int64: {
       int64_t n;
-      if (type == T::INT64) {
+      if (wide) {
+        return out_of_range(excerpt(text));
+      } else if (type == T::INT64) {
         n = v.get_int64().value_unsafe();
       } else if (type == T::UINT64) {
         return out_of_range(std::to_string(v.get_uint64().value_unsafe()));
-      } else if (type == T::DOUBLE && std::nearbyint(v.get_double().value_unsafe()) == v.get_double().value_unsafe() &&
-                 std::fabs(v.get_double().value_unsafe()) < 9.2e18) {
-        n = static_cast<int64_t>(v.get_double().value_unsafe());
+      } else if (type == T::DOUBLE && std::nearbyint(v.get_double().value_unsafe()) == v.get_double().value_unsafe()) {
+        // A whole number written with a fraction or exponent (2.0, 1e30).
+        const double d = v.get_double().value_unsafe();
+        if (std::fabs(d) >= 9.2e18) return out_of_range(simdjson::minify(v));
+        n = static_cast<int64_t>(d);
       } else {
         return mismatch("an integer");
       }
@@ -166,22 +206,26 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
     case ColumnKind::float32:
     case ColumnKind::float64: {
       double d;
-      if (type == T::INT64) d = static_cast<double>(v.get_int64().value_unsafe());
+      // A wide number overflows to infinity, or underflows to about zero
+      // (as close as the column gets). sluice never sets a locale: strtod reads '.'.
+      if (wide) d = std::strtod(std::string(text).c_str(), nullptr);
+      else if (type == T::INT64) d = static_cast<double>(v.get_int64().value_unsafe());
       else if (type == T::UINT64) d = static_cast<double>(v.get_uint64().value_unsafe());
       else if (type == T::DOUBLE) d = v.get_double().value_unsafe();
       else return mismatch("a number");
-      if (c.kind == ColumnKind::float32 && std::fabs(d) > std::numeric_limits<float>::max())
-        return out_of_range(std::to_string(d));
+      if (!std::isfinite(d) || (c.kind == ColumnKind::float32 && std::fabs(d) > std::numeric_limits<float>::max()))
+        return out_of_range(wide ? excerpt(text) : std::to_string(d));
       append_float(c.kind, d, out);
       return true;
     }
     case ColumnKind::numeric:  // text format only
+      if (wide) return append_copy_text(out, text), true;
       if (type == T::INT64) return append_chars(out, v.get_int64().value_unsafe()), true;
       if (type == T::UINT64) return append_chars(out, v.get_uint64().value_unsafe()), true;
       if (type == T::DOUBLE) return append_chars(out, v.get_double().value_unsafe()), true;
       return mismatch("a number");
     case ColumnKind::boolean:
-      if (type != T::BOOL) return mismatch("a boolean");
+      if (wide || type != T::BOOL) return mismatch("a boolean");
       if (format_ == CopyFormat::text) {
         out += v.get_bool().value_unsafe() ? 't' : 'f';
       } else {
@@ -192,14 +236,26 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
     case ColumnKind::timestamp:
     case ColumnKind::timestamptz:
     case ColumnKind::date:
-      return append_time(c, v, out, reason);
+      if (wide) {
+        reason = "column " + c.name + " (" + c.type + "): " + excerpt(text) + " is not a usable epoch time";
+        return false;
+      }
+      return append_time(c, v, out, reason, text);
     case ColumnKind::json:
     case ColumnKind::jsonb:
       append_json(c.kind, v, out);
       return true;
     case ColumnKind::text:
     case ColumnKind::other:
-      if (type == T::STRING) return append_bytes(v.get_string().value_unsafe(), out), true;
+      if (wide) return append_bytes(text, out), true;
+      if (type == T::STRING) {
+        if (text.find('\0') != std::string_view::npos) {
+          reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path +
+                   "` holds a NUL character (\\u0000), which PostgreSQL cannot store in text";
+          return false;
+        }
+        return append_bytes(text, out), true;
+      }
       // Anything else is stored as its JSON text; PostgreSQL judges it.
       append_json(c.kind, v, out);
       return true;
@@ -208,7 +264,8 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
 }
 
 // Epoch seconds (a number) or an ISO 8601 string, into a timestamp or date.
-bool RowEncoder::append_time(const Column& c, simdjson::dom::element v, std::string& out, std::string& reason) {
+bool RowEncoder::append_time(const Column& c, simdjson::dom::element v, std::string& out, std::string& reason,
+                             std::string_view text) {
   using T = simdjson::dom::element_type;
   const T type = v.type();
   int64_t micros;  // since the Unix epoch; UTC, or the wall time for `timestamp`
@@ -223,7 +280,6 @@ bool RowEncoder::append_time(const Column& c, simdjson::dom::element v, std::str
     }
     micros = type == T::INT64 ? v.get_int64().value_unsafe() * kMicrosPerSecond : std::llround(seconds * 1e6);
   } else if (type == T::STRING) {
-    const std::string_view text = v.get_string().value_unsafe();
     auto parsed = parse_iso_time(text);
     if (!parsed) {
       reason = "column " + c.name + " (" + c.type + "): `" + excerpt(text) +

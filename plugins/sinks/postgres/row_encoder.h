@@ -27,7 +27,9 @@ class RowEncoder {
  private:
   bool append_value(const Column& column, simdjson::dom::element value, std::string& out,
                     std::string& reason);
-  bool append_time(const Column& column, simdjson::dom::element value, std::string& out, std::string& reason);
+  // `text`: the value of a string field, without its tag (json_numbers.h).
+  bool append_time(const Column& column, simdjson::dom::element value, std::string& out, std::string& reason,
+                   std::string_view text);
   void append_integer(ColumnKind kind, int64_t n, std::string& out) const;
   void append_float(ColumnKind kind, double d, std::string& out) const;
   void append_bytes(std::string_view text, std::string& out) const;
@@ -38,6 +40,8 @@ class RowEncoder {
   std::vector<std::vector<std::string>> paths_;  // per column, the field path split at dots
   simdjson::dom::parser parser_;
   std::string scratch_;
+  std::string retagged_;  // a record with wide numbers, rewritten for simdjson
+  bool tagged_ = false;   // whether the record in hand is retagged_
 };
 
 }  // namespace pgsink

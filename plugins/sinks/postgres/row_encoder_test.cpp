@@ -140,3 +140,64 @@ TEST(RowEncoder, NumericAndUnknownTypesKeepTextFormat) {
 
 }  // namespace
 }  // namespace pgsink
+
+namespace pgsink {
+namespace {
+
+TEST(RowEncoder, WideNumbersReachJsonbAndNumericAsWritten) {
+  RowEncoder enc({col("doc", "jsonb"), col("amount", "numeric"), col("raw", "json"), col("name", "text")},
+                 CopyFormat::text);
+  std::string out, reason;
+  ASSERT_TRUE(enc.encode(R"({"doc":{"big":123456789012345678901234567890,"tiny":1e-400,"s":"a\"b","n":[1.5,-2]},)"
+                         R"("amount":1e400,"raw":[-99999999999999999999],"name":"x"})",
+                         out, reason))
+      << reason;
+  EXPECT_EQ(out, "{\"big\":123456789012345678901234567890,\"tiny\":1e-400,\"s\":\"a\\\\\"b\",\"n\":[1.5,-2]}\t1e400\t"
+                 "[-99999999999999999999]\tx\n");
+  // The next record, without wide numbers, takes the usual path again.
+  out.clear();
+  ASSERT_TRUE(enc.encode(R"({"doc":{"s":"plain"},"amount":1,"raw":null,"name":"y"})", out, reason)) << reason;
+  EXPECT_EQ(out, "{\"s\":\"plain\"}\t1\t\\N\ty\n");
+}
+
+TEST(RowEncoder, WideNumbersForFixedWidthColumnsAreOutOfRange) {
+  RowEncoder enc({col("n", "bigint"), col("d", "double precision")}, CopyFormat::binary);
+  std::string out, reason;
+  EXPECT_FALSE(enc.encode(R"({"n":123456789012345678901234567890,"d":1})", out, reason));
+  EXPECT_EQ(reason, "column n (bigint): 123456789012345678901234567890 is out of range");
+  EXPECT_FALSE(enc.encode(R"({"n":-99999999999999999999,"d":1})", out, reason));
+  EXPECT_EQ(reason, "column n (bigint): -99999999999999999999 is out of range");
+  EXPECT_FALSE(enc.encode(R"({"n":1e30,"d":1})", out, reason));
+  EXPECT_EQ(reason, "column n (bigint): 1e+30 is out of range");
+  EXPECT_FALSE(enc.encode(R"({"n":1,"d":1e400})", out, reason));
+  EXPECT_EQ(reason, "column d (double precision): 1e400 is out of range");
+  ASSERT_TRUE(enc.encode(R"({"n":1,"d":1e-400,"other":1e400})", out, reason)) << reason;
+  // Still invalid JSON when it is: a wide number does not excuse the rest.
+  EXPECT_FALSE(enc.encode(R"({"n":1e400,"d":01})", out, reason));
+  EXPECT_NE(reason.find("not valid JSON"), std::string::npos) << reason;
+  EXPECT_FALSE(enc.encode(R"({"n":1e400,"d":1)", out, reason));
+  EXPECT_NE(reason.find("not valid JSON"), std::string::npos) << reason;
+}
+
+TEST(RowEncoder, DuplicateKeysTakeTheLastValue) {
+  RowEncoder enc({col("id", "bigint"), col("v", "text", "inner.v")}, CopyFormat::text);
+  std::string out, reason;
+  ASSERT_TRUE(enc.encode(R"({"id":1,"inner":{"v":"a","v":"b"},"id":2})", out, reason)) << reason;
+  EXPECT_EQ(out, "2\tb\n");
+}
+
+TEST(RowEncoder, NulInTextAndCutExcerptsAreRejectedWithTheColumn) {
+  RowEncoder enc({col("name", "text"), col("at", "timestamp with time zone")}, CopyFormat::binary);
+  std::string out, reason;
+  EXPECT_FALSE(enc.encode(R"({"name":"a\u0000b","at":0})", out, reason));
+  EXPECT_EQ(reason, "column name (text): field `name` holds a NUL character (\\u0000), which PostgreSQL cannot "
+                    "store in text");
+  std::string long_time;
+  for (int i = 0; i < 40; ++i) long_time += "\xC3\xA9";
+  EXPECT_FALSE(enc.encode(R"({"name":"x","at":")" + long_time + "\"}", out, reason));
+  // 30 whole characters (60 bytes), never half of the 31st.
+  EXPECT_NE(reason.find("`" + long_time.substr(0, 60) + "...`"), std::string::npos) << reason;
+}
+
+}  // namespace
+}  // namespace pgsink
