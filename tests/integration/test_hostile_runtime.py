@@ -264,7 +264,8 @@ class Signals(RuntimeTest):
                     rc = self.wait_exit(p, "SIGTERM during an outage")
                     log = p.stderr_text()
             self.assertEqual(rc, 0, log)
-            self.assertRegex(log, r"store: stopped while retrying a failed write: the batch in hand \(\d+ records, "
+            self.assertIn("store: stopped while retrying: ", log)
+            self.assertRegex(log, r"store: stopped with a write unfinished: the batch in hand \(\d+ records, "
                                   r"and \d+ consumed after it\) was left for the next run")
             self.pg.start()
             self.pg.sql("DROP TRIGGER hold ON routes")

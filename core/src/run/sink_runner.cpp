@@ -37,9 +37,9 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       limits_(limits),
       batch_max_rows_(static_cast<size_t>(value_or<int64_t>(step.values, "batch_max_rows", 10000))),
       batch_max_wait_(value_or<Milliseconds>(step.values, "batch_max_wait", Milliseconds(100))) {
+  sink_->attach_stop_token(stop_);
   // Rejected records reach only a sink with a dead letter of its own (written
   // in the batch's transaction); for others they are counted and logged.
-  sink_->attach_stop_token(stop_);
   if (!step.transforms.scripts.empty())
     transforms_ = std::make_unique<SinkTransforms>(step, sink_->keeps_rejects());
   ConsumerSettings settings;
@@ -190,11 +190,11 @@ void SinkRunner::settle() {
   hand_cv_.wait(lock, [this] { return !busy_; });
   if (std::exception_ptr failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
   if (std::exchange(left_unwritten_, false)) {
-    // The stop came while a write was being retried: what was consumed is
-    // not written and its offsets not committed, so the next run reads it
-    // again. Nothing is lost: a clean stop.
-    spdlog::info("{}: stopped while retrying a failed write: the batch in hand ({} records, and {} consumed "
-                 "after it) was left for the next run", name_, in_flight_.messages.size(), pending_.messages.size());
+    // The stop came while a write was being retried (or waited on its
+    // reader): what was consumed is not written and its offsets not
+    // committed, so the next run reads it again. Nothing is lost: a clean stop.
+    spdlog::info("{}: stopped with a write unfinished: the batch in hand ({} records, and {} consumed after "
+                 "it) was left for the next run", name_, in_flight_.messages.size(), pending_.messages.size());
     in_flight_.clear();
     pending_.clear();
     return;
@@ -309,7 +309,10 @@ bool SinkRunner::write(Batch& batch) {
           });
     } catch (const Error& e) {
       // Stopping with the batch unwritten is safe: its offsets are not committed.
-      if (e.stopped() && stop_.requested()) return false;
+      if (e.stopped() && stop_.requested()) {
+        spdlog::info("{}: {}", name_, e.what());
+        return false;
+      }
       throw;
     }
     if (failed > 0) spdlog::info("{}: write succeeded again after {} retries", name_, failed);
