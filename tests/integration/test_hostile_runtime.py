@@ -192,14 +192,15 @@ class ForeignOffsets(RuntimeTest):
 
 class ExpiredOffsets(RuntimeTest):
     def test_expired_offsets_on_several_partitions_exit_1_and_do_not_hang(self):
-        small, big = self.pipeline(1000, partitions=2), self.pipeline(2 * RECORDS_PAST_RETENTION, partitions=2,
+        # Four partitions: their errors arrive together, which is what hung.
+        small, big = self.pipeline(1000, partitions=4), self.pipeline(4 * RECORDS_PAST_RETENTION, partitions=4,
                                                                       file="big.toml")
-        with broker("routes:2") as address:
+        with broker("routes:4") as address:
             self.produce(small, address)
             run("run", small, "--only", "sinks", "--exit-after", "1000", "--progress", "0s", env=self.env(address),
                 check=0, timeout=EXIT_BOUND)
             stored = dict(self.pg.sql("SELECT partition, next_offset FROM sluice_offsets"))
-            self.assertEqual(sorted(stored), ["0", "1"])
+            self.assertEqual(sorted(stored), ["0", "1", "2", "3"])
             self.produce(big, address)  # more than the broker keeps per partition: the starts are trimmed
             proc = self.run_bounded("run", big, "--only", "sinks", "--progress", "0s", env=self.env(address))
         self.assertEqual(proc.returncode, 1, proc.stderr)
@@ -214,26 +215,28 @@ class StdoutBehindRetention(RuntimeTest):
     # behind the broker's retention rather than holding the backlog.
     QUEUE = ', "queued.max.messages.kbytes" = 2048, "fetch.max.bytes" = 1048576, "max.partition.fetch.bytes" = 1048576'
 
-    def stalled_stdout_pipeline(self, count):
-        return self.pipeline(count, partitions=2, sinks=STDOUT_SINK, librdkafka=self.QUEUE)
-
     def test_falling_behind_retention_exits_with_its_error(self):
-        n = 3 * RECORDS_PAST_RETENTION
-        path = self.stalled_stdout_pipeline(n)
-        with process("run", path, "--progress", "1s") as p:
-            # Nobody reads standard output until every record is in the broker:
-            # the sink waits on the full pipe while the log moves on past it.
-            wait_for(lambda: f"acked {n}" in p.stderr_text(), timeout=EXIT_BOUND, what="all records produced")
-            reader = threading.Thread(target=lambda: p.proc.stdout.read(), daemon=True)
-            reader.start()
-            rc = self.wait_exit(p, "the stdout sink after falling behind retention")
-            log = p.stderr_text()
+        # The sink is positioned on every partition before anything is
+        # produced; then nobody reads its standard output while more than the
+        # broker keeps is produced, so every partition's next fetch is below
+        # the log start: four fetch errors at once, which is what hung.
+        n = 4 * RECORDS_PAST_RETENTION
+        path = self.pipeline(n, partitions=4, sinks=STDOUT_SINK, librdkafka=self.QUEUE)
+        with broker("routes:4") as address:
+            with process("run", path, "--only", "sinks", "--progress", "0s", env=self.env(address)) as p:
+                wait_for(lambda: "assigned partitions 0@start 1@start 2@start 3@start" in p.stderr_text(),
+                         timeout=EXIT_BOUND, what="the sink's assignment")
+                self.produce(path, address)
+                reader = threading.Thread(target=lambda: p.proc.stdout.read(), daemon=True)
+                reader.start()
+                rc = self.wait_exit(p, "the stdout sink after falling behind retention")
+                log = p.stderr_text()
         self.assertEqual(rc, 1, log)
-        self.assertRegex(log, r"routes/[01] at offset \d+: the offset to read is no longer kept by the broker")
+        self.assertRegex(log, r"routes/[0-3] at offset \d+: the offset to read is no longer kept by the broker")
 
     def test_sigterm_stops_a_sink_whose_stdout_is_not_read(self):
         n = 50000  # some MB of JSON lines: far more than a pipe holds
-        path = self.stalled_stdout_pipeline(n)
+        path = self.pipeline(n, partitions=2, sinks=STDOUT_SINK, librdkafka=self.QUEUE)
         with process("run", path, "--progress", "1s") as p:
             p.proc.stdout.readline()  # the sink is writing; from now on nobody reads
             wait_for(lambda: f"acked {n}" in p.stderr_text(), timeout=EXIT_BOUND, what="all records produced")
