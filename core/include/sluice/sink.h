@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sluice/message.h"
+#include "sluice/retry.h"
 
 namespace sluice {
 
@@ -16,7 +17,9 @@ class Sink {
   virtual ~Sink() = default;
 
   // Writes one batch. Throw sluice::Error: retriable errors are retried with
-  // backoff (the same batch again), others stop the sink.
+  // backoff (the same batch again), others stop the sink. A write that a
+  // stop request cut short throws errc::stopped: the batch is left, unwritten
+  // and uncommitted, for the next run.
   virtual void write(std::span<const Message> batch) = 0;
 
   // True when the sink stores records a transform rejected (those with a
@@ -48,6 +51,17 @@ class Sink {
     (void)topic;
     (void)partitions;
   }
+
+  // The run's stop request, given by the runner before the first call. A
+  // sink waits only through it (sluice::retry, stop_token().wait_for), so
+  // that no wait of its own outlasts a stop.
+  void attach_stop_token(const StopToken& stop) { stop_ = &stop; }
+
+ protected:
+  const StopToken& stop_token() const { return *stop_; }
+
+ private:
+  const StopToken* stop_ = &never_stopped();
 };
 
 }  // namespace sluice

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "run/pipeline_runner.h"
+
 namespace sluice::cli {
 
 namespace {
@@ -27,9 +29,14 @@ SignalWatcher::SignalWatcher(StopSignal& stop) {
     while (!done_.load()) {
       siginfo_t info;
       if (sigtimedwait(&set, &info, &tick) < 0) continue;
-      if (++received == 1) {
-        spdlog::info("{} received: stopping cleanly (send it again to exit at once)",
-                     info.si_signo == SIGINT ? "SIGINT" : "SIGTERM");
+      const char* name = info.si_signo == SIGINT ? "SIGINT" : "SIGTERM";
+      if (++received == 1 && stop.requested()) {
+        // Not a signal's stop: an error's, and it did not end the process.
+        // Waiting for a clean stop that is already under way cannot help.
+        spdlog::warn("{} received while stopping after an error: exiting now", name);
+        std::_Exit(kExitRuntime);
+      } else if (received == 1) {
+        spdlog::info("{} received: stopping cleanly (send it again to exit at once)", name);
         stop.request();
       } else {
         spdlog::warn("second signal: exiting without a clean stop");
@@ -42,6 +49,10 @@ SignalWatcher::SignalWatcher(StopSignal& stop) {
 SignalWatcher::~SignalWatcher() {
   done_ = true;
   if (thread_.joinable()) thread_.join();
+  // Nobody watches any more: from here a signal ends the process as it
+  // would any program, rather than waiting, blocked, forever.
+  sigset_t set = stop_signals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 }  // namespace sluice::cli

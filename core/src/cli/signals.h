@@ -1,5 +1,7 @@
 // SIGINT/SIGTERM handling for the CLI: the first signal asks for a clean stop
-// (flush, commit, exit 0); a second one exits at once.
+// (flush, commit, exit 0); a second one exits at once (130), and so does the
+// first when an error already stopped the run (1). The watcher lives on its
+// own thread, so no stuck thread of the run can keep a signal from ending it.
 #pragma once
 
 #include <atomic>

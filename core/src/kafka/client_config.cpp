@@ -21,7 +21,7 @@ void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const 
 void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
   char err[512];
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-    throw Error(ErrorClass::config, "kafka property `" + name + "`: " + err);
+    throw Error(errc::config, "kafka property `" + name + "`: " + err);
 }
 
 KafkaConf make_client_conf(const KafkaSettings& s, const std::string& bootstrap, ClientRole role) {

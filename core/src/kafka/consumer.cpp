@@ -5,9 +5,36 @@
 #include <spdlog/spdlog.h>
 
 #include "kafka/client_config.h"
+#include "kafka/watermarks.h"
 #include "sluice/error.h"
 
 namespace sluice {
+
+namespace {
+
+constexpr std::chrono::seconds kWatermarkTimeout{10};
+
+std::string where(const std::string& topic, int32_t partition, int64_t offset) {
+  return topic + "/" + std::to_string(partition) + " at offset " + std::to_string(offset);
+}
+
+std::string expired_reason(int64_t log_start) {
+  return "the offset to read is no longer kept by the broker (" +
+         (log_start >= 0 ? "the log starts at " + std::to_string(log_start) + "; " : std::string()) +
+         "the consumer fell behind its retention); records were lost upstream. on_expired = \"skip\" "
+         "continues from the earliest offset kept";
+}
+
+std::string foreign_reason(int64_t high, const std::string& group) {
+  return "the offset to read is above the partition's high watermark " + std::to_string(high) +
+         ", so it was stored for another log (another broker, or the topic was recreated); reading on "
+         "from it would skip records. To start this sink over on this log, delete the offsets stored "
+         "for consumer group `" + group + "`";
+}
+
+void append(std::string& list, const std::string& item) { list += (list.empty() ? "" : "; ") + item; }
+
+}  // namespace
 
 Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
                    ConsumerSettings settings, RebalanceListener& listener)
@@ -19,7 +46,7 @@ Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
   char err[512];
   rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), err, sizeof err));
-  if (!rk_) throw Error(ErrorClass::config, std::string("kafka consumer: ") + err);
+  if (!rk_) throw Error(errc::config, std::string("kafka consumer: ") + err);
   conf.release();
   rd_kafka_poll_set_consumer(rk_.get());
   queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
@@ -27,7 +54,7 @@ Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
   KafkaPartitions topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), settings_.topic.c_str(), RD_KAFKA_PARTITION_UA);
   if (rd_kafka_resp_err_t e = rd_kafka_subscribe(rk_.get(), topics.get()))
-    throw Error(ErrorClass::fatal, "subscribe to `" + settings_.topic + "`: " + rd_kafka_err2str(e));
+    throw Error(errc::fatal, "subscribe to `" + settings_.topic + "`: " + rd_kafka_err2str(e));
 }
 
 Consumer::~Consumer() {
@@ -68,7 +95,7 @@ void Consumer::rethrow_rebalance_error() {
 void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), partitions, 30000);
   if (err)
-    throw Error(ErrorClass::retriable, "reading committed offsets of `" + settings_.topic +
+    throw Error(errc::unavailable, "reading committed offsets of `" + settings_.topic +
                                            "`: " + rd_kafka_err2str(err));
   std::map<int32_t, int64_t> committed;
   std::vector<int32_t> all;
@@ -78,20 +105,58 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
       committed[partitions->elems[i].partition] = partitions->elems[i].offset;
   }
   std::map<int32_t, int64_t> start = listener_.on_assign(all, committed);
+  const int64_t otherwise = settings_.start_from_latest ? RD_KAFKA_OFFSET_END
+                            : settings_.fresh_log       ? 0
+                                                        : RD_KAFKA_OFFSET_BEGINNING;
+  for (int32_t p : all) start.emplace(p, otherwise);
+  check_start_offsets(start);
   assigned_.clear();
   std::string described;
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];
-    auto it = start.find(tp.partition);
-    tp.offset = it != start.end() ? it->second
-                : settings_.start_from_latest ? RD_KAFKA_OFFSET_END
-                                              : RD_KAFKA_OFFSET_BEGINNING;
+    tp.offset = start.at(tp.partition);
     assigned_.push_back(tp.partition);
     described += (described.empty() ? "" : " ") + std::to_string(tp.partition) + "@" +
                  (tp.offset >= 0 ? std::to_string(tp.offset) : "start");
   }
   spdlog::info("{}: assigned partitions {}", settings_.topic, described.empty() ? "none" : described);
   rd_kafka_assign(rk_.get(), partitions);
+}
+
+// A stored offset is checked against what the partition's log holds before
+// anything is read from it. Above the high watermark it belongs to another
+// log (a fresh broker, a recreated topic): reading on would skip the new
+// log's records up to it. Below the log start its records are gone.
+void Consumer::check_start_offsets(std::map<int32_t, int64_t>& start) {
+  std::string foreign, expired;
+  for (auto& [partition, offset] : start) {
+    if (offset < 0) continue;  // a logical offset (beginning, end)
+    LogRange log = log_range(rk_.get(), settings_.topic, partition, kWatermarkTimeout);
+    if (offset > log.high) {
+      append(foreign, where(settings_.topic, partition, offset) + ": " + foreign_reason(log.high, settings_.group));
+    } else if (offset < log.low && settings_.skip_expired) {
+      spdlog::warn("{}/{}: offsets {} to {} are no longer kept by the broker; on_expired = \"skip\": "
+                   "continuing from {}", settings_.topic, partition, offset, log.low - 1, log.low);
+      offset = log.low;
+    } else if (offset < log.low) {
+      append(expired, where(settings_.topic, partition, offset) + ": " + expired_reason(log.low));
+    }
+  }
+  if (!foreign.empty()) throw Error(errc::offsets_foreign, foreign);
+  if (!expired.empty()) throw Error(errc::offsets_expired, expired);
+}
+
+Error Consumer::out_of_range(int32_t partition, int64_t offset, const std::string& detail) {
+  LogRange log{-1, -1};
+  try {
+    log = log_range(rk_.get(), settings_.topic, partition, kWatermarkTimeout);
+  } catch (const Error& e) {
+    spdlog::warn("{}", e.what());  // the broker's own word stands then
+  }
+  std::string place = where(settings_.topic, partition, offset);
+  if (log.high >= 0 && offset > log.high)
+    return Error(errc::offsets_foreign, place + ": " + foreign_reason(log.high, settings_.group) + ": " + detail);
+  return Error(errc::offsets_expired, place + ": " + expired_reason(log.low) + ": " + detail);
 }
 
 void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) {
@@ -107,34 +172,36 @@ void Consumer::poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::mil
   if (polled_.size() < max) polled_.resize(max);
   ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), static_cast<int>(timeout.count()),
                                            polled_.data(), max);
+  // Owned at once, every one: an error thrown below must release the rest
+  // too, or destroying the handle would wait for them forever.
+  owned_.clear();
+  for (ssize_t i = 0; i < n; ++i) owned_.emplace_back(polled_[i]);
+  struct Release {
+    std::vector<KafkaMessage>& messages;
+    ~Release() { messages.clear(); }
+  } release{owned_};
   rethrow_rebalance_error();
-  if (n < 0) throw Error(ErrorClass::retriable, std::string("consume: ") +
-                                                    rd_kafka_err2str(rd_kafka_last_error()));
-  for (ssize_t i = 0; i < n; ++i) {
-    KafkaMessage msg(polled_[i]);
+  if (n < 0) throw Error(errc::unavailable, std::string("consume: ") + rd_kafka_err2str(rd_kafka_last_error()));
+  for (KafkaMessage& msg : owned_) {
     if (!msg->err) {
       last_warned_ = RD_KAFKA_RESP_ERR_NO_ERROR;
       out.push_back(std::move(msg));
       continue;
     }
-    std::string where = (msg->rkt ? std::string(rd_kafka_topic_name(msg->rkt)) : settings_.topic) +
-                        "/" + std::to_string(msg->partition) + " at offset " +
-                        std::to_string(msg->offset);
+    std::string place = where(msg->rkt ? std::string(rd_kafka_topic_name(msg->rkt)) : settings_.topic,
+                              msg->partition, msg->offset);
     switch (msg->err) {
       case RD_KAFKA_RESP_ERR__PARTITION_EOF:
         break;
       case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
       case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
-        throw Error(ErrorClass::fatal,
-                    where + ": the offset to read is no longer kept by the broker (the consumer "
-                            "fell behind its retention); records were lost upstream: " +
-                        rd_kafka_message_errstr(msg.get()));
+        throw out_of_range(msg->partition, msg->offset, rd_kafka_message_errstr(msg.get()));
       default:
         if (rd_kafka_fatal_error(rk_.get(), nullptr, 0))
-          throw Error(ErrorClass::fatal, where + ": " + rd_kafka_message_errstr(msg.get()));
+          throw Error(errc::fatal, place + ": " + rd_kafka_message_errstr(msg.get()));
         // Transient: librdkafka retries. Log once per change, not per attempt.
         if (msg->err != last_warned_)
-          spdlog::warn("{}: {} (librdkafka keeps retrying)", where, rd_kafka_message_errstr(msg.get()));
+          spdlog::warn("{}: {} (librdkafka keeps retrying)", place, rd_kafka_message_errstr(msg.get()));
         last_warned_ = msg->err;
     }
   }
@@ -146,7 +213,7 @@ void Consumer::commit(const std::map<int32_t, int64_t>& next_offsets) {
   for (const auto& [partition, offset] : next_offsets)
     rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), partition)->offset = offset;
   if (rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0))
-    throw Error(ErrorClass::retriable, "commit offsets of `" + settings_.topic + "`: " +
+    throw Error(errc::unavailable, "commit offsets of `" + settings_.topic + "`: " +
                                            rd_kafka_err2str(err));
 }
 
@@ -156,10 +223,10 @@ void Consumer::seek(const std::map<int32_t, int64_t>& offsets) {
   for (const auto& [partition, offset] : offsets)
     rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), partition)->offset = offset;
   KafkaError err(rd_kafka_seek_partitions(rk_.get(), list.get(), 30000));
-  if (err) throw Error(ErrorClass::retriable, "seek on `" + settings_.topic + "`: " + rd_kafka_error_string(err.get()));
+  if (err) throw Error(errc::unavailable, "seek on `" + settings_.topic + "`: " + rd_kafka_error_string(err.get()));
   for (int i = 0; i < list->cnt; ++i)
     if (list->elems[i].err)
-      throw Error(ErrorClass::retriable, "seek " + settings_.topic + "/" + std::to_string(list->elems[i].partition) +
+      throw Error(errc::unavailable, "seek " + settings_.topic + "/" + std::to_string(list->elems[i].partition) +
                                              ": " + rd_kafka_err2str(list->elems[i].err));
 }
 

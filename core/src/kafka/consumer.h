@@ -1,7 +1,8 @@
 // A consumer-group member for one topic, with offsets handled by the caller:
 // nothing is committed in the background, positions on assignment come from
-// the listener (a sink may keep its own offsets), and a consumer that fell
-// behind what the broker keeps gets an error naming the partition.
+// the listener (a sink may keep its own offsets), and an offset the broker's
+// log does not hold (fell behind its retention, or stored for another log:
+// above the high watermark) is an error naming the partition, never a skip.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "config/pipeline.h"
 #include "kafka/handles.h"
+#include "sluice/error.h"
 
 namespace sluice {
 
@@ -31,6 +33,10 @@ struct ConsumerSettings {
   std::string topic;
   bool start_from_latest = false;
   bool skip_expired = false;  // an offset no longer kept resets to the earliest kept
+  // The log began with this run (the embedded broker): reading from its
+  // beginning means from offset 0, and a log start past 0 means records
+  // were lost before the sink got to them.
+  bool fresh_log = false;
 };
 
 class Consumer {
@@ -67,6 +73,9 @@ class Consumer {
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   void rethrow_rebalance_error();
+  void check_start_offsets(std::map<int32_t, int64_t>& start);
+  // The error for a fetch whose offset the broker does not hold.
+  Error out_of_range(int32_t partition, int64_t offset, const std::string& detail);
 
   ConsumerSettings settings_;
   RebalanceListener& listener_;
@@ -78,6 +87,7 @@ class Consumer {
   rd_kafka_resp_err_t last_warned_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   // Reused by poll(): a fresh array per call costs an mmap and page faults.
   std::vector<rd_kafka_message_t*> polled_;
+  std::vector<KafkaMessage> owned_;
 };
 
 }  // namespace sluice

@@ -11,10 +11,10 @@ EmbeddedBroker::EmbeddedBroker(int brokers) {
   set_property(conf.get(), "log_level", "3");
   char err[512];
   owner_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err));
-  if (!owner_) throw Error(ErrorClass::fatal, std::string("embedded broker: ") + err);
+  if (!owner_) throw Error(errc::fatal, std::string("embedded broker: ") + err);
   conf.release();  // rd_kafka_new took it
   cluster_.reset(rd_kafka_mock_cluster_new(owner_.get(), brokers));
-  if (!cluster_) throw Error(ErrorClass::fatal, "embedded broker: could not start the mock cluster");
+  if (!cluster_) throw Error(errc::fatal, "embedded broker: could not start the mock cluster");
 }
 
 EmbeddedBroker::~EmbeddedBroker() {
@@ -29,7 +29,7 @@ std::string EmbeddedBroker::bootstrap_servers() const {
 void EmbeddedBroker::create_topic(const std::string& topic, int partitions) {
   rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_.get(), topic.c_str(), partitions, 1);
   if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-    throw Error(ErrorClass::fatal, "embedded broker: cannot create topic `" + topic + "`: " +
+    throw Error(errc::fatal, "embedded broker: cannot create topic `" + topic + "`: " +
                                        rd_kafka_err2str(err));
 }
 

@@ -17,7 +17,7 @@ Producer::Producer(const KafkaSettings& settings, const std::string& bootstrap) 
   rd_kafka_conf_set_error_cb(conf.get(), &Producer::on_error);
   char err[512];
   rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err));
-  if (!rk_) throw Error(ErrorClass::config, std::string("kafka producer: ") + err);
+  if (!rk_) throw Error(errc::config, std::string("kafka producer: ") + err);
   conf.release();
   // Delivery reports are served here so producing threads never wait on them.
   poller_ = std::thread([this] {
@@ -37,7 +37,7 @@ rd_kafka_topic_t* Producer::topic(const std::string& name) {
   auto& t = topics_[name];
   if (!t) {
     t.reset(rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr));
-    if (!t) throw Error(ErrorClass::config, "kafka topic `" + name + "`: " +
+    if (!t) throw Error(errc::config, "kafka topic `" + name + "`: " +
                                                 rd_kafka_err2str(rd_kafka_last_error()));
   }
   return t.get();
@@ -79,10 +79,10 @@ void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> 
       }
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-      throw Error(ErrorClass::fatal, std::string("produce to `") + rd_kafka_topic_name(topic) +
+      throw Error(errc::fatal, std::string("produce to `") + rd_kafka_topic_name(topic) +
                                          "`: " + rd_kafka_err2str(err));
     if (stopping.load(std::memory_order_relaxed))
-      throw Error(ErrorClass::retriable, "stopping while the producer queue is full");
+      throw Error(errc::unavailable, "stopping while the producer queue is full");
     // The local queue is full: wait for deliveries to make room (backpressure).
     rd_kafka_poll(rk_.get(), 10);
     throw_if_failed();
@@ -108,7 +108,7 @@ void Producer::fail(std::string message) {
 }
 
 void Producer::throw_if_failed() const {
-  if (has_failure_.load(std::memory_order_relaxed)) throw Error(ErrorClass::fatal, failure());
+  if (has_failure_.load(std::memory_order_relaxed)) throw Error(errc::fatal, failure());
 }
 
 void Producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {

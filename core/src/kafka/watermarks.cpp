@@ -10,24 +10,29 @@ std::map<int32_t, int64_t> high_watermarks(rd_kafka_t* rk, const std::string& to
   KafkaTopic handle(rd_kafka_topic_new(rk, topic.c_str(), nullptr));
   const rd_kafka_metadata_t* raw = nullptr;
   if (rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, handle.get(), &raw, ms))
-    throw Error(ErrorClass::retriable, "metadata of `" + topic + "`: " + rd_kafka_err2str(err));
+    throw Error(errc::unavailable, "metadata of `" + topic + "`: " + rd_kafka_err2str(err));
   KafkaMetadata metadata(raw);
   std::map<int32_t, int64_t> out;
   for (int t = 0; t < metadata->topic_cnt; ++t) {
     if (metadata->topics[t].err)
-      throw Error(ErrorClass::retriable,
+      throw Error(errc::unavailable,
                   "metadata of `" + topic + "`: " + rd_kafka_err2str(metadata->topics[t].err));
     for (int p = 0; p < metadata->topics[t].partition_cnt; ++p) {
       int32_t partition = metadata->topics[t].partitions[p].id;
-      int64_t low = 0, high = 0;
-      if (rd_kafka_resp_err_t err =
-              rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, ms))
-        throw Error(ErrorClass::retriable, "watermarks of " + topic + "/" + std::to_string(partition) +
-                                               ": " + rd_kafka_err2str(err));
-      out[partition] = high;
+      out[partition] = log_range(rk, topic, partition, timeout).high;
     }
   }
   return out;
+}
+
+LogRange log_range(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                   std::chrono::milliseconds timeout) {
+  LogRange range;
+  if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &range.low,
+                                                                 &range.high, static_cast<int>(timeout.count())))
+    throw Error(errc::unavailable, "watermarks of " + topic + "/" + std::to_string(partition) + ": " +
+                                       rd_kafka_err2str(err));
+  return range;
 }
 
 }  // namespace sluice

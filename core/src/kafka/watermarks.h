@@ -14,4 +14,13 @@ namespace sluice {
 std::map<int32_t, int64_t> high_watermarks(rd_kafka_t* rk, const std::string& topic,
                                            std::chrono::milliseconds timeout);
 
+// What a partition's log holds: offsets [low, high).
+struct LogRange {
+  int64_t low = 0, high = 0;
+};
+
+// Asked from the partition's leader. Throws sluice::Error(unavailable).
+LogRange log_range(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                   std::chrono::milliseconds timeout);
+
 }  // namespace sluice

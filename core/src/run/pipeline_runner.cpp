@@ -1,8 +1,10 @@
 #include "run/pipeline_runner.h"
 
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -55,6 +57,16 @@ void start(Worker& w, std::function<void()> body) {
   });
 }
 
+// Tells this process's embedded broker from every earlier one: its log is
+// new, so offsets a sink stored for an earlier run's log must not be read
+// as positions in this one.
+std::string new_run_id() {
+  std::random_device random;
+  char id[17];
+  std::snprintf(id, sizeof id, "%08x%08x", random(), random());
+  return id;
+}
+
 bool all_done(const std::vector<std::unique_ptr<Worker>>& workers) {
   for (const auto& w : workers)
     if (!w->done) return false;
@@ -73,6 +85,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   std::vector<std::unique_ptr<SourceRunner>> sources;
   std::vector<std::unique_ptr<SinkRunner>> sinks;
   std::string bootstrap = config.kafka.bootstrap_servers;
+  std::string group_suffix;  // the embedded broker's identity in the offsets' key
   try {
     if (config.kafka.embedded()) {
       if (options.only != RunOptions::Only::all)
@@ -85,12 +98,17 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       for (const auto& s : config.sinks) broker->create_topic(s.topic, 1);
       for (const auto& s : config.sources)
         if (!s.transforms.dead_letter_topic.empty()) broker->create_topic(s.transforms.dead_letter_topic, 1);
-      spdlog::info("embedded broker listening on {}", bootstrap);
+      group_suffix = "@embedded-" + new_run_id();
+      spdlog::info("embedded broker listening on {}; its log is new, so the offsets sinks store are keyed by "
+                   "this run (consumer group suffix `{}`): those earlier runs stored, for their own logs, are "
+                   "not read", bootstrap, group_suffix);
     }
     for (const auto& step : run_sinks ? config.sinks : std::vector<StepConfig>{}) {
-      PluginContext ctx{config.name, step.name, step.topic, consumer_group(config, step), pipeline_dir(config)};
+      std::string group = consumer_group(config, step) + group_suffix;
+      PluginContext ctx{config.name, step.name, step.topic, group, pipeline_dir(config)};
       sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx),
-                                                   bootstrap, stop, SinkLimits{options.exit_after}));
+                                                   SinkLog{bootstrap, group, broker != nullptr}, stop,
+                                                   SinkLimits{options.exit_after}));
     }
     if (run_sources && !config.sources.empty()) {
       producer = std::make_unique<Producer>(config.kafka, bootstrap);
@@ -122,7 +140,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       try {
         s->run();
       } catch (const Error& e) {
-        if (!(stop.requested() && e.retriable())) failures.record(s->name(), e);
+        if (!(stop.requested() && (e.retriable() || e.stopped()))) failures.record(s->name(), e);
       } catch (const std::exception& e) {
         failures.record(s->name(), e);
       }
@@ -141,7 +159,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       // Everything produced must be acknowledged before the sources count as done.
       while (!producer->flush(std::chrono::milliseconds(500)) && !stop.requested()) {}
       std::string failure = producer->failure();
-      if (!failure.empty() && !failures.any()) failures.record("producer", Error(ErrorClass::fatal, failure));
+      if (!failure.empty() && !failures.any()) failures.record("producer", Error(errc::fatal, failure));
       bool all_finite = std::all_of(sources.begin(), sources.end(), [](auto& s) { return s->finite(); });
       if (all_finite && !stop.requested()) {
         try {
@@ -158,7 +176,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   }
   for (auto& w : source_workers) w->thread.join();
   if (producer && !producer->flush(std::chrono::seconds(30)))
-    failures.record("producer", Error(ErrorClass::fatal, "records still unacknowledged after 30s at shutdown"));
+    failures.record("producer", Error(errc::fatal, "records still unacknowledged after 30s at shutdown"));
   for (auto& w : sink_workers) w->thread.join();
   if (options.progress_every.count() > 0) progress.report();
   return failures.any() ? (failures.config() ? kExitConfig : kExitRuntime) : kExitOk;

@@ -1,11 +1,11 @@
 #include "run/sink_runner.h"
 
 #include <algorithm>
-#include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "sluice/error.h"
+#include "sluice/retry.h"
 
 namespace sluice {
 
@@ -19,18 +19,16 @@ T value_or(const OptionValues& values, const char* key, T fallback) {
   return v ? *v : fallback;
 }
 
-// Capped exponential backoff with jitter, so a fleet of sinks does not
-// hammer a recovering service in lockstep.
-std::chrono::milliseconds backoff(int attempt) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  int64_t cap = std::min<int64_t>(30'000, 100LL << std::min(attempt, 9));
-  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
-}
+// A failed write is retried until it succeeds or the run is stopped:
+// nothing more is consumed meanwhile, so memory stays bounded.
+const RetryPolicy kWriteRetry{{std::chrono::milliseconds(100), std::chrono::seconds(30)}, 0};
+// A lost commit to Kafka only means a replay after a crash: a few tries.
+const RetryPolicy kCommitRetry{{std::chrono::milliseconds(100), std::chrono::seconds(5)}, 5};
 
 }  // namespace
 
 SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
-                       std::unique_ptr<Sink> sink, const std::string& bootstrap, StopSignal& stop,
+                       std::unique_ptr<Sink> sink, const SinkLog& log, StopSignal& stop,
                        SinkLimits limits)
     : name_(step.name),
       topic_(step.topic),
@@ -39,16 +37,18 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       limits_(limits),
       batch_max_rows_(static_cast<size_t>(value_or<int64_t>(step.values, "batch_max_rows", 10000))),
       batch_max_wait_(value_or<Milliseconds>(step.values, "batch_max_wait", Milliseconds(100))) {
+  sink_->attach_stop_token(stop_);
   // Rejected records reach only a sink with a dead letter of its own (written
   // in the batch's transaction); for others they are counted and logged.
   if (!step.transforms.scripts.empty())
     transforms_ = std::make_unique<SinkTransforms>(step, sink_->keeps_rejects());
   ConsumerSettings settings;
-  settings.group = consumer_group(pipeline, step);
+  settings.group = log.group;
+  settings.fresh_log = log.fresh_log;
   settings.topic = step.topic;
   settings.start_from_latest = value_or<std::string>(step.values, "start_from", "earliest") == "latest";
   settings.skip_expired = value_or<std::string>(step.values, "on_expired", "error") == "skip";
-  consumer_ = std::make_unique<Consumer>(pipeline.kafka, bootstrap, settings, *this);
+  consumer_ = std::make_unique<Consumer>(pipeline.kafka, log.bootstrap, settings, *this);
   for (Batch* b : {&pending_, &in_flight_}) {
     b->messages.reserve(batch_max_rows_);
     b->views.reserve(batch_max_rows_);
@@ -112,15 +112,22 @@ void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
 
 void SinkRunner::run() {
   start_writer();
-  do {
-    while (!stop_.requested() && !finished()) {
-      fill_batch();
+  try {
+    do {
+      while (!stop_.requested() && !finished()) {
+        fill_batch();
+        hand_over();
+        lag_.store(consumer_->lag(), std::memory_order_relaxed);
+      }
       hand_over();
-      lag_.store(consumer_->lag(), std::memory_order_relaxed);
-    }
-    hand_over();
-    settle();  // a last batch fenced here is consumed again
-  } while (!stop_.requested() && !finished());
+      settle();  // a last batch fenced here is consumed again
+    } while (!stop_.requested() && !finished());
+  } catch (const Error& e) {
+    // A stop cut a wait short (the sink's retry while partitions were
+    // assigned): nothing was read, nothing is lost.
+    if (!(e.stopped() && stop_.requested())) throw;
+    spdlog::info("{}: {}", name_, e.what());
+  }
   consumer_->close();
   stop_writer();
   if (written() > 0) {
@@ -182,6 +189,16 @@ void SinkRunner::settle() {
   std::unique_lock lock(hand_mutex_);
   hand_cv_.wait(lock, [this] { return !busy_; });
   if (std::exception_ptr failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
+  if (std::exchange(left_unwritten_, false)) {
+    // The stop came while a write was being retried (or waited on its
+    // reader): what was consumed is not written and its offsets not
+    // committed, so the next run reads it again. Nothing is lost: a clean stop.
+    spdlog::info("{}: stopped with a write unfinished: the batch in hand ({} records, and {} consumed after "
+                 "it) was left for the next run", name_, in_flight_.messages.size(), pending_.messages.size());
+    in_flight_.clear();
+    pending_.clear();
+    return;
+  }
   std::optional<std::string> fenced = std::exchange(fenced_, std::nullopt);
   if (!fenced) {
     for (const auto& [partition, offset] : in_flight_.next) next_offset_[partition] = offset;
@@ -248,12 +265,16 @@ void SinkRunner::writer_loop() {
     lock.unlock();
     std::exception_ptr failure;
     std::optional<std::string> fenced;
+    bool left = false;
     try {
-      write(in_flight_);
-      // Written: its messages go back to librdkafka from this thread; the
-      // offsets after it stay for settle().
-      in_flight_.views.clear();
-      in_flight_.messages.clear();
+      if (write(in_flight_)) {
+        // Written: its messages go back to librdkafka from this thread; the
+        // offsets after it stay for settle().
+        in_flight_.views.clear();
+        in_flight_.messages.clear();
+      } else {
+        left = true;
+      }
     } catch (const Error& e) {
       if (e.error_class() == ErrorClass::fenced) fenced = e.what();
       else failure = std::current_exception();
@@ -263,46 +284,53 @@ void SinkRunner::writer_loop() {
     lock.lock();
     failure_ = failure;
     fenced_ = std::move(fenced);
+    left_unwritten_ = left;
     busy_ = false;
     hand_cv_.notify_all();
   }
 }
 
 // Writes a batch, retrying what can be retried, and commits its offsets to
-// Kafka. Throws ErrorClass::fenced as the sink did.
-void SinkRunner::write(Batch& batch) {
-  for (int attempt = 0; !batch.views.empty(); ++attempt) {
+// Kafka. False when a stop request ended the retries: the batch is left,
+// unwritten and uncommitted. Throws ErrorClass::fenced as the sink did.
+bool SinkRunner::write(Batch& batch) {
+  if (!batch.views.empty()) {
+    int failed = 0;
     try {
-      sink_->write(batch.views);
-      sink_->flush();
-      if (attempt > 0) spdlog::info("{}: write succeeded again after {} retries", name_, attempt);
-      break;
+      retry(
+          [&] {
+            sink_->write(batch.views);
+            sink_->flush();
+          },
+          stop_, kWriteRetry,
+          [&](const Error& e, int failures) {
+            if (failures == 1) spdlog::warn("{}: write failed, retrying with backoff: {}", name_, e.what());
+            failed = failures;
+          });
     } catch (const Error& e) {
-      if (!e.retriable()) throw;
-      if (attempt == 0) spdlog::warn("{}: write failed, retrying with backoff: {}", name_, e.what());
       // Stopping with the batch unwritten is safe: its offsets are not committed.
-      if (stop_.wait_for(backoff(attempt))) throw Error(ErrorClass::fatal, name_ + ": stopped while retrying a failed write: " + e.what());
+      if (e.stopped() && stop_.requested()) {
+        spdlog::info("{}: {}", name_, e.what());
+        return false;
+      }
+      throw;
     }
+    if (failed > 0) spdlog::info("{}: write succeeded again after {} retries", name_, failed);
   }
   commit_with_retry(batch.next);
   written_.fetch_add(batch.messages.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();
+  return true;
 }
 
 void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {
-  for (int attempt = 0;; ++attempt) {
-    try {
-      consumer_->commit(next);
-      return;
-    } catch (const Error& e) {
-      // The batch is already durable; a lost commit only means a replay after a crash.
-      if (attempt >= 5) {
-        spdlog::warn("{}: giving up committing offsets for now: {}", name_, e.what());
-        return;
-      }
-      // On stop, give up: the batch is durable, a lost commit only means a replay.
-      if (stop_.wait_for(backoff(attempt))) return;
-    }
+  // The batch is already durable; a lost commit only means a replay after a
+  // crash. On stop, give up for the same reason.
+  try {
+    retry([&] { consumer_->commit(next); }, stop_, kCommitRetry);
+  } catch (const Error& e) {
+    if (!e.retriable() && !e.stopped()) throw;
+    if (e.retriable()) spdlog::warn("{}: giving up committing offsets for now: {}", name_, e.what());
   }
 }
 

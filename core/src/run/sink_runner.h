@@ -24,6 +24,13 @@
 
 namespace sluice {
 
+// Where a sink reads from.
+struct SinkLog {
+  std::string bootstrap;
+  std::string group;       // the consumer group, also the key of the offsets a sink stores
+  bool fresh_log = false;  // the embedded broker's: it began with this run, at offset 0
+};
+
 struct SinkLimits {
   uint64_t exit_after = 0;  // > 0: end after this many records
 };
@@ -31,7 +38,7 @@ struct SinkLimits {
 class SinkRunner : public RebalanceListener {
  public:
   SinkRunner(const PipelineConfig& pipeline, const StepConfig& step, std::unique_ptr<Sink> sink,
-             const std::string& bootstrap, StopSignal& stop, SinkLimits limits);
+             const SinkLog& log, StopSignal& stop, SinkLimits limits);
   ~SinkRunner() override;
 
   // Consumes until stopped, until `exit_after`, or until drained.
@@ -77,7 +84,7 @@ class SinkRunner : public RebalanceListener {
 
   // On the writer thread.
   void writer_loop();
-  void write(Batch& batch);
+  bool write(Batch& batch);
   void commit_with_retry(const std::map<int32_t, int64_t>& next);
 
   std::string name_, topic_;
@@ -94,12 +101,14 @@ class SinkRunner : public RebalanceListener {
   std::map<int32_t, int64_t> next_offset_;  // per partition: next offset to read, after written batches
 
   // The hand-over between the two threads. While `busy_`, the writer owns
-  // `in_flight_` and the sink; `failure_` / `fenced_` say how it ended.
+  // `in_flight_` and the sink; `failure_` / `fenced_` / `left_unwritten_`
+  // say how it ended.
   std::thread writer_;
   std::mutex hand_mutex_;
   std::condition_variable hand_cv_;
   Batch in_flight_;
   bool busy_ = false, quit_ = false;
+  bool left_unwritten_ = false;  // a stop ended the write's retries
   std::exception_ptr failure_;
   std::optional<std::string> fenced_;
 

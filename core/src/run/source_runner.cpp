@@ -83,7 +83,7 @@ void SourceRunner::emit_transformed(std::string_view value, std::optional<std::s
 
 bool SourceRunner::wait_for(double seconds) {
   if (seconds <= 0) return !stop_.requested();
-  return !stop_.wait_for(std::chrono::duration<double>(seconds));
+  return !stop_.wait_for(std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(seconds)));
 }
 
 }  // namespace sluice

@@ -2,8 +2,6 @@
 // batch's rows, rejects and Kafka offsets commit in one transaction; the
 // offsets advance by compare-and-set, so a fenced instance cannot commit.
 #include <chrono>
-#include <random>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -15,12 +13,14 @@
 #include "row_encoder.h"
 #include "sluice/error.h"
 #include "sluice/plugin_info.h"
+#include "sluice/retry.h"
 #include "table_schema.h"
 
 namespace {
 
 using sluice::Error;
 using sluice::ErrorClass;
+using sluice::errc;
 using namespace pgsink;
 
 struct PgSinkConfig {
@@ -29,11 +29,10 @@ struct PgSinkConfig {
   std::vector<std::string> key_columns;
 };
 
-std::chrono::milliseconds backoff(int attempt) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  int64_t cap = std::min<int64_t>(10'000, 100LL << std::min(attempt, 7));
-  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
-}
+// Reading the stored offsets happens inside Kafka's rebalance callback:
+// retried a bounded while (about 4 minutes, under max.poll.interval.ms),
+// and cut short by a stop request.
+const sluice::RetryPolicy kLoadOffsetsRetry{{std::chrono::milliseconds(100), std::chrono::seconds(10)}, 30};
 
 // How the sink will write, from the catalog: read without changing anything,
 // so that `sluice check` can run it too.
@@ -44,16 +43,16 @@ struct TablePlan {
 
 TablePlan plan_table(PGconn* conn, const PgSinkConfig& config) {
   if (config.mode == "upsert" && config.key_columns.empty())
-    throw Error(ErrorClass::config, "postgres sink: mode = \"upsert\" needs key_columns");
+    throw Error(errc::config, "postgres sink: mode = \"upsert\" needs key_columns");
   TablePlan plan{read_table_schema(conn, config.table, config.columns), CopyFormat::binary};
   for (const auto& k : config.key_columns) {
     bool mapped = false;
     for (const auto& c : plan.schema.columns) mapped |= c.name == k;
-    if (!mapped) throw Error(ErrorClass::config, "key_columns: `" + k + "` is not a mapped column of " + plan.schema.table);
+    if (!mapped) throw Error(errc::config, "key_columns: `" + k + "` is not a mapped column of " + plan.schema.table);
   }
   const Column* text_only = column_without_binary_form(plan.schema.columns);
   if (config.copy_format == "binary" && text_only)
-    throw Error(ErrorClass::config, "copy_format = \"binary\": column " + text_only->name + " (" + text_only->type +
+    throw Error(errc::config, "copy_format = \"binary\": column " + text_only->name + " (" + text_only->type +
                                         ") has no binary form in sluice; use \"auto\" or \"text\"");
   if (config.copy_format == "text" || text_only) plan.format = CopyFormat::text;
   return plan;
@@ -67,7 +66,7 @@ PgConn connect(const std::string& conninfo, const char* connect_timeout = nullpt
   PgConn conn(PQconnectdbParams(keys, values, 1));
   if (PQstatus(conn.get()) != CONNECTION_OK)
     // The message names host and cause, never the password.
-    throw Error(ErrorClass::retriable, "connecting to PostgreSQL: " + pg_message(nullptr, conn.get()));
+    throw Error(errc::unavailable, "connecting to PostgreSQL: " + pg_message(nullptr, conn.get()));
   // Server notices ("relation already exists, skipping") are not for the user's terminal.
   PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
   PgResult(PQexec(conn.get(), "SET application_name = 'sluice'"));
@@ -98,15 +97,12 @@ class PostgresSink : public sluice::Sink {
   std::map<int32_t, int64_t> on_assign(const std::string&, const std::vector<int32_t>& partitions,
                                        const std::map<int32_t, int64_t>&) override {
     // Where to start is PostgreSQL's to say, never Kafka's.
-    for (int attempt = 0;; ++attempt) {
-      try {
-        return offsets_.load(connection(), partitions);
-      } catch (const Error& e) {
-        if (!e.retriable() || attempt >= 30) throw;
-        drop_connection();
-        std::this_thread::sleep_for(backoff(attempt));
-      }
-    }
+    return sluice::retry([&] { return offsets_.load(connection(), partitions); }, stop_token(), kLoadOffsetsRetry,
+                         [this](const Error& e, int failures) {
+                           if (failures == 1)
+                             spdlog::warn("reading stored offsets failed, retrying with backoff: {}", e.what());
+                           drop_connection();
+                         });
   }
 
   bool keeps_rejects() const override { return true; }
@@ -119,7 +115,7 @@ class PostgresSink : public sluice::Sink {
       writer_->begin(conn);
       encode(conn, batch);
       if (writer_->finish(conn, encoded_, batch, offsets_, next_) == BatchWriter::Outcome::fenced)
-        throw Error(ErrorClass::fenced, "the stored offsets of " + describe(next_) +
+        throw Error(errc::fenced, "the stored offsets of " + describe(next_) +
                                             " are not what this instance expected (another instance wrote "
                                             "them, or an earlier commit's outcome was not received)");
     } catch (const Error& e) {
@@ -150,7 +146,7 @@ class PostgresSink : public sluice::Sink {
       const sluice::Message& m = batch[i];
       auto it = expected.find(m.partition);
       if (it == expected.end())
-        throw Error(ErrorClass::fenced, "a record of " + std::string(m.topic) + "/" + std::to_string(m.partition) +
+        throw Error(errc::fenced, "a record of " + std::string(m.topic) + "/" + std::to_string(m.partition) +
                                             " arrived but the partition is not assigned here");
       // Below the stored offset: already committed by an earlier batch.
       if (it->second && m.offset < *it->second) continue;
