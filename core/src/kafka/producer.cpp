@@ -118,11 +118,16 @@ void Producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opa
     return;
   }
   self->failed_.fetch_add(1, std::memory_order_relaxed);
-  self->fail(std::string("delivery to ") + rd_kafka_topic_name(msg->rkt) + "/" +
-             std::to_string(msg->partition) + " failed for good: " + rd_kafka_err2str(msg->err));
+  // No exception may unwind through librdkafka's C frames (the text may not fit in memory).
+  try {
+    self->fail(std::string("delivery to ") + rd_kafka_topic_name(msg->rkt) + "/" +
+               std::to_string(msg->partition) + " failed for good: " + rd_kafka_err2str(msg->err));
+  } catch (...) {
+    self->has_failure_ = true;
+  }
 }
 
-void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept try {
   auto* self = static_cast<Producer*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];
@@ -137,6 +142,8 @@ void Producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaqu
     self->last_transient_ = err;
     spdlog::warn("kafka producer: {} (librdkafka keeps retrying)", reason);
   }
+} catch (...) {
+  static_cast<Producer*>(opaque)->has_failure_ = true;  // out of memory while reporting a fatal error
 }
 
 }  // namespace sluice

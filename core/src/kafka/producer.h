@@ -49,7 +49,7 @@ class Producer {
 
  private:
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
-  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept;
   void fail(std::string message);
   void throw_if_failed() const;
 

@@ -50,9 +50,15 @@ struct Worker {
   std::atomic<bool> done{false};
 };
 
-void start(Worker& w, std::function<void()> body) {
-  w.thread = std::thread([&w, body = std::move(body)] {
-    body();
+// Nothing may escape a thread's function (that would be std::terminate): the
+// bodies catch what they know; anything else still stops the run as a failure.
+void start(Worker& w, Failures& failures, std::string who, std::function<void()> body) {
+  w.thread = std::thread([&w, &failures, who = std::move(who), body = std::move(body)] {
+    try {
+      body();
+    } catch (...) {
+      failures.record(who, Error(errc::fatal, "stopped by an exception of unknown type"));
+    }
     w.done = true;
   });
 }
@@ -126,7 +132,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   std::vector<std::unique_ptr<Worker>> sink_workers, source_workers;
   for (auto& sink : sinks) {
     sink_workers.push_back(std::make_unique<Worker>());
-    start(*sink_workers.back(), [&failures, s = sink.get()] {
+    start(*sink_workers.back(), failures, sink->name(), [&failures, s = sink.get()] {
       try {
         s->run();
       } catch (const std::exception& e) {
@@ -136,7 +142,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   }
   for (auto& source : sources) {
     source_workers.push_back(std::make_unique<Worker>());
-    start(*source_workers.back(), [&failures, &stop, s = source.get()] {
+    start(*source_workers.back(), failures, source->name(), [&failures, &stop, s = source.get()] {
       try {
         s->run();
       } catch (const Error& e) {
