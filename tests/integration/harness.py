@@ -3,7 +3,9 @@ standalone embedded broker, wait on conditions (never on bare sleeps)."""
 import contextlib
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -60,11 +62,16 @@ class Process:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            # A test that failed while the process was frozen (SIGSTOP) would
+            # otherwise wait out the whole grace period below.
+            self.proc.send_signal(signal.SIGCONT)
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
         self.stderr.close()
 
 
@@ -84,10 +91,47 @@ def broker(*topics):
     if topics:
         args += ["--topics", ",".join(topics)]
     with process(*args) as p:
-        line = p.proc.stdout.readline().strip()
+        # Generous, and only a guard: a broker that never prints must fail the
+        # test rather than hang it.
+        ready, _, _ = select.select([p.proc.stdout], [], [], 120)
+        line = p.proc.stdout.readline().strip() if ready else ""
         if not line:
             raise AssertionError("sluice broker printed no address:\n" + p.stderr_text())
         yield line
+
+
+@contextlib.contextmanager
+def closed_port():
+    """A loopback port where connections are refused, for as long as the block
+    runs: the socket is bound but never listens, so no other process (another
+    test's server, a PostgreSQL picking a free port) can take the port meanwhile."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
+def read_topic(address, topic, partitions, timeout=120):
+    """Every message of `topic` (partitions 0..partitions-1) up to its end
+    offsets at the time of the call, read with kafka-python. It reads until it
+    has reached those offsets, not until the broker has been quiet for a
+    while, so a slow machine cannot make it stop early."""
+    from kafka import KafkaConsumer, TopicPartition
+    consumer = KafkaConsumer(bootstrap_servers=address, api_version=(2, 5, 0), auto_offset_reset="earliest",
+                             enable_auto_commit=False)
+    try:
+        assigned = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(assigned)
+        ends = consumer.end_offsets(assigned)
+        messages = []
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s reading {topic} up to {ends}")
+            for batch in consumer.poll(timeout_ms=500).values():
+                messages.extend(batch)
+        return messages
+    finally:
+        consumer.close()
 
 
 def read_json_lines(path):

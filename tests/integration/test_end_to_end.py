@@ -36,8 +36,8 @@ class EndToEnd(TempDirTest):
         with broker("routes:8") as address:
             env = {"KAFKA_BOOTSTRAP": address}
             with process("run", path, "--only", "sinks", "--exit-after", "100000", env=env) as sink:
-                run("run", path, "--only", "sources", env=env, check=0)
-                self.assertEqual(sink.wait(timeout=120), 0, sink.stderr_text())
+                run("run", path, "--only", "sources", env=env, check=0, timeout=300)
+                self.assertEqual(sink.wait(timeout=300), 0, sink.stderr_text())
         seqs = [r["seq"] for r in read_json_lines(self.out)]
         self.assertEqual(len(seqs), 100000)
         self.assertEqual(sorted(seqs), list(range(100000)))
@@ -60,7 +60,7 @@ class EndToEnd(TempDirTest):
             env = {"KAFKA_BOOTSTRAP": address}
             with process("run", path, env=env) as p:
                 wait_for(lambda: os.path.exists(self.out) and os.path.getsize(self.out) > 20000,
-                         what="records in the file")
+                         timeout=120, what="records in the file")
                 p.signal(signal.SIGTERM)
                 self.assertEqual(p.wait(timeout=60), 0, p.stderr_text())
                 log = p.stderr_text()
@@ -75,7 +75,7 @@ class EndToEnd(TempDirTest):
             self.assertEqual(len(seen), len(first), "a record was written twice")
             rest = produced - len(first)
             if rest > 0:
-                run("run", path, "--only", "sinks", "--exit-after", str(rest), env=env, check=0)
+                run("run", path, "--only", "sinks", "--exit-after", str(rest), env=env, check=0, timeout=300)
             final = [r["seq"] for r in read_json_lines(self.out)]
             self.assertEqual(sorted(final), list(range(produced)))
 
@@ -110,7 +110,7 @@ path = "{out}"
             run("run", small, "--only", "sources", env=env, check=0)
             run("run", small, "--only", "sinks", "--exit-after", "1000", env=env, check=0)
             run("run", big, "--only", "sources", env=env, check=0)  # ~7.5 MB: the start is trimmed
-            proc = run("run", big, "--only", "sinks", "--exit-after", "90000", env=env, timeout=60)
+            proc = run("run", big, "--only", "sinks", "--exit-after", "90000", env=env, timeout=300)
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertRegex(proc.stderr, r"kept/0 at offset 1000: the offset to read is no longer kept")
         self.assertEqual(len(read_json_lines(out)), 1000)

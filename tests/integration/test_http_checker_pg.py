@@ -1,13 +1,14 @@
 """pipelines/website_checks.toml end to end: http_checker -> Kafka ->
 PostgreSQL. Every check the checker counts is one row, with its fields typed."""
+import contextlib
 import os
 import re
 import signal
 import subprocess
 
-from harness import SOURCE_DIR, TempDirTest, broker, process, run, wait_for
+from harness import SOURCE_DIR, TempDirTest, broker, closed_port, process, run, wait_for
 from pg import Postgres
-from test_http_checker import Server, refused_port
+from test_http_checker import Server
 
 TARGETS = """
 [[targets]]
@@ -41,7 +42,10 @@ class WebsiteChecksPipeline(TempDirTest):
 
     def test_every_check_is_one_row(self):
         pipeline = os.path.join(SOURCE_DIR, "pipelines", "website_checks.toml")
-        targets = self.write("targets.toml", TARGETS.format(port=self.http.port, refused=refused_port()))
+        held = contextlib.ExitStack()  # the refused port stays closed to others until the test ends
+        self.addCleanup(held.close)
+        refused = held.enter_context(closed_port())
+        targets = self.write("targets.toml", TARGETS.format(port=self.http.port, refused=refused))
         with broker("website_checks:4") as address:
             env = {"PG_URI": self.pg.dsn, "KAFKA_BOOTSTRAP": address, "KAFKA_SESSION_TIMEOUT_MS": "6000",
                    "CHECK_URL": f"http://127.0.0.1:{self.http.port}/ok", "CHECK_REGEX": "Hello\\s+World",

@@ -2,9 +2,8 @@
 exactly once, whatever happens to the process, the database or the group."""
 import os
 import random
+import re
 import signal
-import subprocess
-import time
 
 from harness import TempDirTest, broker, process, run, wait_for
 from pg import Postgres
@@ -84,6 +83,31 @@ class PostgresTest(TempDirTest):
     def produce(self, path, address):
         run("run", path, "--only", "sources", "--progress", "0s", env=self.env(address), check=0, timeout=300)
 
+    def seq_source(self, first, count, extra=""):
+        """A source-only pipeline for the records seq first..first+count-1 (a
+        Lua script shifts random_routes' 0..count-1). Fault tests produce their
+        data in stages with it, so that at each fault records the sink has not
+        stored yet are known to remain, on a fast machine as on a slow one."""
+        shift = self.write(f"shift{first}.lua", f"function transform(r) r.seq = r.seq + {first} return r end")
+        return self.write(f"source{first}.toml", f"""
+[kafka]
+bootstrap_servers = "${{KAFKA_BOOTSTRAP}}"
+compression = "zstd"
+[[sources]]
+type = "random_routes"
+topic = "routes"
+key = "user_id"
+partitions = 8
+count = {count}
+seed = {first + 1}
+transforms = ["{shift}"]
+{extra}
+""")
+
+    def produce_seqs(self, address, first, count):
+        run("run", self.seq_source(first, count), "--only", "sources", "--progress", "0s", env=self.env(address),
+            check=0, timeout=300)
+
 
 class ExactlyOnce(PostgresTest):
     def test_poison_records_end_in_rejects_with_reasons(self):
@@ -116,85 +140,113 @@ class ExactlyOnce(PostgresTest):
         rng = random.Random(int(os.environ.get("SLUICE_TEST_SEED", "0")) or None)
         # Five random moments, spread over the first half of the run: each kill
         # comes once the stored count passes a random point of its own stretch
-        # of the work. The second half is headroom, so that even on a loaded
-        # machine, where noticing a moment takes a while, the last kill still
-        # lands before the end.
+        # of the work. Only the first 5/6 of the records are produced before
+        # the kills, so however fast the sink runs, the last kill always finds
+        # records still to store; the rest is produced after it.
         moments = [int(n * (0.05 + 0.09 * i + rng.uniform(0, 0.05))) for i in range(5)]
+        before_kills = n * 5 // 6
         with broker("routes:8") as address:
-            self.produce(path, address)
+            self.produce_seqs(address, 0, before_kills)
             for moment in moments:
                 with process("run", path, "--only", "sinks", "--progress", "0s", env=self.env(address)) as p:
-                    wait_for(lambda: self.stored() >= moment, timeout=120, what=f"{moment} records stored")
+                    wait_for(lambda: self.stored() >= moment, timeout=300, what=f"{moment} records stored")
                     p.proc.send_signal(signal.SIGKILL)
                     p.proc.wait()
-                    self.assertLess(self.stored(), n, "all stored before the last kill")
+            self.produce_seqs(address, before_kills, n - before_kills)
             run("run", path, "--only", "sinks", "--exit-after", str(n - self.stored()), "--progress", "0s",
                 env=self.env(address), check=0, timeout=300)
         self.assert_exactly_once(n)
 
     def test_postgres_restarts_pause_and_resume_without_loss(self):
-        n = 200000
-        path = self.pipeline(n, batch=100)  # small transactions: the run outlasts 3 restarts
+        n, stage = 200000, 50000
+        path = self.pipeline(n, batch=100)  # small transactions: a restart interrupts a stream of them
         with broker("routes:8") as address:
-            self.produce(path, address)
             with process("run", path, "--only", "sinks", "--exit-after", str(n), "--progress", "0s",
                          env=self.env(address)) as p:
-                for _ in range(3):
-                    before = self.stored()
-                    wait_for(lambda: self.stored() > before, timeout=120, what="rows to arrive")
-                    self.assertLess(self.stored(), n, "all stored before the 3rd restart: make batches smaller")
-                    self.pg.stop("fast")
-                    self.pg.start()
+                # The records come in four stages, one per restart and one
+                # after the last: the sink cannot have stored everything before
+                # a restart, whatever its speed. Each stage is produced at a
+                # limited rate while the sink runs, so that the sink is most
+                # likely writing when the server stops; were it idle, its next
+                # write would meet the closed connection all the same.
+                for i in range(3):
+                    with process("run", self.seq_source(i * stage, stage, "rate = 25000"), "--only", "sources",
+                                 "--progress", "0s", env=self.env(address)) as source:
+                        wait_for(lambda: self.stored() >= i * stage + stage // 5, timeout=300,
+                                 what=f"rows of stage {i} to arrive")
+                        self.pg.stop("fast")
+                        self.pg.start()
+                        self.assertEqual(source.wait(timeout=300), 0, source.stderr_text())
+                self.produce_seqs(address, 3 * stage, n - 3 * stage)
                 self.assertEqual(p.wait(timeout=300), 0, p.stderr_text())
                 log = p.stderr_text()
         self.assert_exactly_once(n)
-        self.assertIn("write failed, retrying with backoff", log)
+        # every restart was noticed: a progress wait separates them, so each fails a write of its own
+        self.assertGreaterEqual(log.count("write failed, retrying with backoff"), 3, log)
 
     def test_two_instances_share_partitions_and_one_takes_over(self):
         n = 200000
         path = self.pipeline(n, batch=1000)
         with broker("routes:8") as address:
-            self.produce(path, address)
+            # Half the records before the kill, half after: the second half
+            # lands in every partition, so storing it all needs the survivor
+            # to have taken over the killed instance's partitions.
+            self.produce_seqs(address, 0, n // 2)
             with process("run", path, "--only", "sinks", "--progress", "0s", env=self.env(address)) as a, \
                  process("run", path, "--only", "sinks", "--progress", "0s", env=self.env(address)) as b:
-                wait_for(lambda: a.stderr_text().count("assigned partitions") and
-                         b.stderr_text().count("assigned partitions") and
-                         "assigned partitions none" not in a.stderr_text() + b.stderr_text(),
-                         timeout=60, what="both instances to own partitions")
-                before = self.stored()
-                wait_for(lambda: self.stored() > before, timeout=60, what="rows to arrive")
+                wait_for(lambda: self.share_the_partitions(a, b), timeout=120, what="both instances to own partitions")
+                wait_for(lambda: self.stored() > 0, timeout=120, what="rows to arrive")
                 a.proc.send_signal(signal.SIGKILL)
                 a.proc.wait()
+                self.produce_seqs(address, n // 2, n - n // 2)
                 wait_for(lambda: self.stored() == n, timeout=300, what="the survivor to store everything")
         self.assert_exactly_once(n)
 
+    @staticmethod
+    def share_the_partitions(*instances):
+        """True when each instance's latest assignment is its own share of the 8 partitions."""
+        shares = []
+        for instance in instances:
+            assigned = re.findall(r"assigned partitions (.*)", instance.stderr_text())
+            if not assigned or assigned[-1].strip() == "none":
+                return False
+            shares.append(set(re.findall(r"(\d+)@", assigned[-1])))  # "0@start 3@1200"
+        union = set().union(*shares)
+        return union == {str(p) for p in range(8)} and sum(map(len, shares)) == 8
+
     def test_frozen_instance_is_fenced_when_it_wakes(self):
-        n = 40000
-        # Records trickle in, and instance A collects them for 2 s per batch, so
-        # when frozen it holds a batch it has not written yet.
-        path = self.write("p.toml", PIPELINE.format(count=n, invalid=0, batch=1000000,
-                                                    extra='batch_max_wait = "2s"').replace(
-            "invalid_ratio = 0", "invalid_ratio = 0\nrate = 2500"))
+        n, batch = 40000, 1000
+        held = batch // 2
+        # Instance A writes only full batches of 1000 (its batch_max_wait is
+        # the longest there is), and the first stage holds 10.5 batches: once
+        # A has stored 10 of them, it holds the last 500 records unwritten and
+        # will not write again for a minute. That is when it is frozen: never
+        # inside a transaction, whatever the machine's speed.
+        a_path = self.pipeline(n, batch=batch, extra='batch_max_wait = "60s"')
+        b_path = self.write("b.toml", PIPELINE.format(count=n, invalid=0, batch=batch, extra=""))
+        first = 10 * batch + held
         with broker("routes:8") as address:
             env = self.env(address)
-            with process("run", path, "--only", "sources", "--progress", "0s", env=env) as source, \
-                 process("run", path, "--only", "sinks", "--progress", "0s", env=env) as a:
-                wait_for(lambda: self.stored() > 0, timeout=60, what="instance A's first batch")
-                # Not a wait for a state: it picks the moment to freeze, inside A's
-                # 2 s collection window, when A holds records it has not written.
-                time.sleep(0.7)
+            self.produce_seqs(address, 0, first)
+            with process("run", a_path, "--only", "sinks", "--progress", "0s", env=env) as a:
+                wait_for(lambda: self.stored() == first - held, timeout=120, what="instance A's full batches")
                 a.proc.send_signal(signal.SIGSTOP)
                 frozen_at = self.stored()
-                with process("run", path, "--only", "sinks", "--progress", "0s", env=env) as b:
-                    # the group gives A's partitions to B after A's session times out
-                    wait_for(lambda: self.stored() > frozen_at + 5000, timeout=120, what="instance B to move on")
-                    a.proc.send_signal(signal.SIGCONT)
+                self.assertEqual(frozen_at, first - held, "A wrote a partial batch")
+                # A frozen inside a transaction could hold locks that would
+                # stall B; the batch settings above rule that out, this checks it.
+                self.assertEqual(self.pg.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice' "
+                                             "AND (state <> 'idle' OR xact_start IS NOT NULL)"), [["0"]])
+                with process("run", b_path, "--only", "sinks", "--progress", "0s", env=env) as b:
+                    self.produce_seqs(address, first, n - first)
+                    # The group gives A's partitions to B after A's session
+                    # times out; B then stores everything, A's 500 included.
                     try:
-                        wait_for(lambda: "fenced" in a.stderr_text(), timeout=60, what="A's stale batch to fail its CAS")
+                        wait_for(lambda: self.stored() == n, timeout=300, what="instance B to store everything")
+                        a.proc.send_signal(signal.SIGCONT)
+                        wait_for(lambda: "fenced" in a.stderr_text(), timeout=180, what="A's stale batch to fail its CAS")
                     except AssertionError as e:
                         raise AssertionError(f"{e}\nA said:\n{a.stderr_text()}\nB said:\n{b.stderr_text()}")
-                    self.assertEqual(source.wait(timeout=120), 0)
-                    wait_for(lambda: self.stored() == n, timeout=120, what="everything to be stored")
                     b_log = b.stderr_text()
                 a_log = a.stderr_text()
         self.assert_exactly_once(n)

@@ -1,10 +1,11 @@
 """The PostgreSQL sink's type conversions, in binary and in text COPY, read
 back from a real server; and `sluice check` verifying the table."""
+import contextlib
 import json
 
 from kafka import KafkaProducer
 
-from harness import TempDirTest, broker, run
+from harness import TempDirTest, broker, closed_port, run
 from pg import Postgres
 
 COLUMNS = """id bigint PRIMARY KEY, small smallint, r real, d double precision, flag boolean,
@@ -63,7 +64,7 @@ class Types(TempDirTest):
         producer = KafkaProducer(bootstrap_servers=address, api_version=(2, 5, 0))
         for r in records:
             producer.send(topic, value=json.dumps(r).encode())
-        producer.flush(timeout=30)
+        producer.flush(timeout=120)
         producer.close()
 
     def check_round_trip(self, table, extra, expected_format):
@@ -111,7 +112,11 @@ class Check(TempDirTest):
         missing_column = self.write("missing_column.toml", PIPELINE.format(
             topic="t", table="present", extra='columns = { id = "id", nope = "x" }'))
         fine = self.write("fine.toml", PIPELINE.format(topic="t", table="present", extra=""))
-        env = {"KAFKA_BOOTSTRAP": "127.0.0.1:9", "PG_URI": pg.dsn}
+        # a port held closed for the test, rather than one assumed to be unused
+        held = contextlib.ExitStack()
+        self.addCleanup(held.close)
+        nothing_there = held.enter_context(closed_port())
+        env = {"KAFKA_BOOTSTRAP": f"127.0.0.1:{nothing_there}", "PG_URI": pg.dsn}
         out = run("check", missing_table, env=env, check=2)
         self.assertIn(f"{missing_table}:5:1: error: sinks.store: table \"absent\" does not exist", out.stderr)
         out = run("check", missing_column, env=env, check=2)
@@ -120,7 +125,7 @@ class Check(TempDirTest):
         # --offline does not contact PostgreSQL at all
         run("check", "--offline", missing_table, env=env, check=0)
         # An unreachable database is a warning: check also runs where production is out of reach.
-        unreachable = dict(env, PG_URI="host=127.0.0.1 port=9 user=x password=hunter2 dbname=y")
+        unreachable = dict(env, PG_URI=f"host=127.0.0.1 port={nothing_there} user=x password=hunter2 dbname=y")
         out = run("check", missing_table, env=unreachable, check=0)
         self.assertIn("warning: sinks.store: not verified: connecting to PostgreSQL", out.stderr)
         self.assertNotIn("hunter2", out.stderr + out.stdout)

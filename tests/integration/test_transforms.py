@@ -7,9 +7,7 @@ import os
 import subprocess
 import time
 
-from kafka import KafkaConsumer, TopicPartition
-
-from harness import SLUICE, SOURCE_DIR, TempDirTest, broker, read_json_lines, run
+from harness import SLUICE, SOURCE_DIR, TempDirTest, broker, read_json_lines, read_topic, run
 from pg import Postgres
 
 VALIDATE = os.path.join(SOURCE_DIR, "transforms", "validate_route.lua")
@@ -182,8 +180,8 @@ dead_letter_topic = "bad"
 """)
         with broker("good:2", "bad:1") as address:
             run("run", path, "--only", "sources", "--progress", "0s", env={"KAFKA_BOOTSTRAP": address}, check=0)
-            good = self.consume(address, "good", 2)
-            bad = self.consume(address, "bad", 1)
+            good = read_topic(address, "good", 2)
+            bad = read_topic(address, "bad", 1)
         self.assertEqual(len(good) + len(bad), n)
         self.assertGreater(len(bad), n * 0.07)
         for m in good:
@@ -206,14 +204,6 @@ dead_letter_topic = "bad"
         self.assertIn(" user_id must be a positive integer, got none", kinds)
         seqs = sorted(json.loads(m.value)["seq"] for m in good)
         self.assertEqual(len(seqs), len(set(seqs)))
-
-    def consume(self, address, topic, partitions):
-        consumer = KafkaConsumer(bootstrap_servers=address, api_version=(2, 5, 0), auto_offset_reset="earliest",
-                                 consumer_timeout_ms=3000, enable_auto_commit=False)
-        consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
-        records = list(consumer)
-        consumer.close()
-        return records
 
 
 class StartUp(TempDirTest):
