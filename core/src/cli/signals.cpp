@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transform/lua_budget.h"
+
 namespace sluice::cli {
 
 namespace {
@@ -31,6 +33,7 @@ SignalWatcher::SignalWatcher(StopSignal& stop) {
         spdlog::info("{} received: stopping cleanly (send it again to exit at once)",
                      info.si_signo == SIGINT ? "SIGINT" : "SIGTERM");
         stop.request();
+        LuaBudget::interrupt_all();  // a script stuck in a call ends it, so that the stop is seen
       } else {
         spdlog::warn("second signal: exiting without a clean stop");
         std::_Exit(130);

@@ -14,6 +14,7 @@ extern "C" {
 #include <lualib.h>
 }
 
+#include "transform/lua_bounded_lib.h"
 #include "transform/lua_helpers.h"
 
 namespace sluice {
@@ -135,6 +136,19 @@ int limited_collectgarbage(lua_State* L) {
   return lua_gettop(L);
 }
 
+// A finalizer runs with Lua's hooks off, so no budget could end one that
+// never returns (at run time, when a script is checked, or when its state is
+// closed): the sandbox has none. Lua marks an object for finalization only
+// if its metatable has __gc when set, so refusing such a metatable here is
+// enough; the metatables sluice sets from C are sealed (seal_metatable).
+void refuse_finalizers(lua_State* L, int metatable) {
+  if (lua_type(L, metatable) != LUA_TTABLE) return;
+  lua_pushliteral(L, "__gc");
+  const bool has_gc = lua_rawget(L, metatable) != LUA_TNIL;
+  lua_pop(L, 1);
+  if (has_gc) luaL_error(L, "setmetatable: __gc finalizers are not available in the sluice sandbox");
+}
+
 enum class RawFunction { next, rawget, rawset, rawlen, getmetatable, setmetatable };
 
 // The checks the wrapped function makes, made first here: an error raised
@@ -161,7 +175,10 @@ void check_raw_arguments(lua_State* L, RawFunction f) {
   } else if (f == RawFunction::setmetatable) {
     const int t = lua_type(L, 2);
     luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    refuse_finalizers(L, 2);
   }
+  if (f == RawFunction::rawset && has_marker(L, 1, kSealedMarker))
+    luaL_error(L, "rawset: this table belongs to sluice and is read-only");
 }
 
 // next, rawget, rawset, rawlen, getmetatable and setmetatable, seeing a
@@ -193,6 +210,10 @@ int math_type_from_upvalues(lua_State* L) {
     lua_pushnil(L);
   }
   return 1;
+}
+
+int sealed_newindex(lua_State* L) {
+  return luaL_error(L, "this table belongs to sluice and is read-only");
 }
 
 int print_to_log(lua_State* L) {
@@ -232,23 +253,22 @@ void materialize_if_record(lua_State* L, int index) {
 }
 
 LuaState::LuaState(TransformLimits limits, std::string module_dir)
-    : limits_(limits), module_dir_(std::move(module_dir)), heap_(limits_.memory_bytes), L_(nullptr, lua_close) {
+    : limits_(limits),
+      module_dir_(std::move(module_dir)),
+      heap_(limits_.memory_bytes),
+      budget_(limits_),
+      L_(nullptr, lua_close) {
   L_.reset(lua_newstate(&LuaHeap::allocate, &heap_));
   if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
   lua_setwarnf(L_.get(), nullptr, nullptr);
+  budget_.attach(L_.get());
+  heap_.report_exhaustion_to(&budget_);
   open_sandbox();
 }
 
-LuaState::~LuaState() = default;
-
-void LuaState::budget_hook(lua_State* L, lua_Debug* ar) {
-  // luaL_where does not see the interrupted function from inside a hook; ar does.
-  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-    lua_pushfstring(L, "%s:%d: instruction budget exceeded (an endless loop?)", ar->short_src, ar->currentline);
-  else
-    lua_pushliteral(L, "instruction budget exceeded (an endless loop?)");
-  lua_error(L);
-}
+// The watchdog lets go of the state before it is closed. Closing is bounded:
+// the sandbox lets no finalizer be set (see refuse_finalizers).
+LuaState::~LuaState() { budget_.detach(); }
 
 void LuaState::open_sandbox() {
   lua_State* L = L_.get();
@@ -307,13 +327,25 @@ void LuaState::open_sandbox() {
   lua_pushcclosure(L, sandboxed_require, 1);
   lua_setfield(L, g, "require");
 
+  // The markers' metatables are sealed: a script reaches them through
+  // getmetatable, and one it could give a __gc would finalize every array
+  // decoded after (see refuse_finalizers).
+  lua_newtable(L);
+  lua_pushcfunction(L, sealed_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, kSealedMarker);
   // Keyed by address, not name: looked up for every table encoded.
   for (const char* marker : {kArrayMarker, kObjectMarker, kManyMarker}) {
     lua_newtable(L);
     lua_pushstring(L, marker);
     lua_setfield(L, -2, "__name");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, kSealedMarker);
+    lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, marker);
   }
+  open_bounded_library(L);
   open_sluice_helpers(L);
   lua_setfield(L, g, "sluice");
   lua_pop(L, 1);
@@ -351,21 +383,55 @@ int LuaState::call(int nargs, int nresults) {
   lua_State* L = L_.get();
   heap_.reset_overrun();
   heap_.enforce(true);
-  lua_sethook(L, &LuaState::budget_hook, LUA_MASKCOUNT, static_cast<int>(std::min<int64_t>(limits_.instructions, INT32_MAX)));
+  budget_.begin_call();
   int status = lua_pcall(L, nargs, nresults, 0);
-  lua_sethook(L, nullptr, 0, 0);
+  budget_.end_call();
   heap_.enforce(false);
   return status;
+}
+
+int LuaState::protect(lua_CFunction work, void* data, int value, int nresults) {
+  lua_State* L = L_.get();
+  if (value) value = lua_absindex(L, value);
+  if (!lua_checkstack(L, 3 + nresults)) throw std::runtime_error("Lua stack exhausted");
+  lua_pushcfunction(L, work);
+  lua_pushlightuserdata(L, data);
+  if (value) lua_pushvalue(L, value);
+  return call(value ? 2 : 1, nresults);
+}
+
+bool LuaState::spoiled() const {
+  const BudgetTrip t = budget_.trip();
+  return t == BudgetTrip::time || t == BudgetTrip::memory || t == BudgetTrip::stopped;
 }
 
 std::string LuaState::pop_error(int status) {
   lua_State* L = L_.get();
   std::string message;
-  if (status == LUA_ERRMEM || heap_.overrun()) {
+  // The value a script raised: a string, or a number (as Lua would show
+  // it). Read without converting it in place: that could allocate, outside
+  // any protected call.
+  std::string raised;
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t len = 0;
+    const char* text = lua_tolstring(L, -1, &len);
+    raised.assign(text, len);
+  } else if (lua_isinteger(L, -1)) {
+    raised = std::to_string(lua_tointeger(L, -1));
+  } else if (lua_type(L, -1) == LUA_TNUMBER) {
+    raised = std::to_string(lua_tonumber(L, -1));
+  }
+  if (budget_.trip() != BudgetTrip::none) {
+    // The limit, not what the script made of it; "file:line:" kept when the
+    // error is the trip's own.
+    message = budget_.trip_message();
+    const size_t at = raised.find(message);
+    if (at != std::string::npos) message = raised.substr(0, at + message.size());
+  } else if (status == LUA_ERRMEM || heap_.overrun()) {
     message = "memory limit exceeded (" + std::to_string(limits_.memory_bytes >> 20) + " MB per Lua state)";
-    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) message += ": " + std::string(lua_tostring(L, -1));
-  } else if (const char* text = lua_tostring(L, -1)) {
-    message = text;
+    if (status != LUA_ERRMEM && !raised.empty()) message += ": " + raised;
+  } else if (!raised.empty() || lua_type(L, -1) == LUA_TSTRING) {
+    message = raised;
   } else {
     message = std::string("error object is a ") + luaL_typename(L, -1);
   }
