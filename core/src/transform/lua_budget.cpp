@@ -1,6 +1,7 @@
 #include "transform/lua_budget.h"
 
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -50,7 +51,16 @@ class LuaWatchdog {
     Clock::time_point since;  // when it was first seen
   };
 
-  LuaWatchdog() : thread_([this] { loop(); }) {}
+  // The thread takes no signals: it may be started before the process sets
+  // up its signal handling (SIGTERM is waited for by one thread, blocked in
+  // all others), and a signal delivered here would kill the process.
+  LuaWatchdog() {
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
+    thread_ = std::thread([this] { loop(); });
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  }
   ~LuaWatchdog() {
     {
       std::lock_guard lock(mutex_);
@@ -95,7 +105,7 @@ class LuaWatchdog {
   std::condition_variable wake_;
   std::vector<Watched> watched_;
   bool quit_ = false;
-  std::thread thread_;  // last: started once the rest is built
+  std::thread thread_;
 };
 
 void LuaBudget::attach(lua_State* main) {
