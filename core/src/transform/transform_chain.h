@@ -114,6 +114,11 @@ class TransformChain {
   // A call failed: its reason, and what its trip means for the state.
   bool reject_failed_call(const std::string& script, int status);
   void reload();
+  // Pushes the decoded record (or nothing, when not JSON: encode_error_ says
+  // why); false when building it failed in Lua (decode_status_, error pushed).
+  bool decode(std::string_view value);
+  static constexpr size_t kDecodeSlack = 64u << 10, kDecodeGrowth = 32;
+  int decode_status_ = 0;
 
   std::vector<std::string> paths_;
   TransformLimits limits_;
