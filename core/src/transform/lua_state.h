@@ -60,8 +60,6 @@ class LuaState {
   size_t memory_peak() const { return heap_.peak(); }
 
  private:
-  void open_sandbox();
-
   TransformLimits limits_;
   std::string module_dir_;
   LuaHeap heap_;  // declared before L_, which is closed first
