@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "run/pipeline_runner.h"
+#include "transform/lua_budget.h"
 
 namespace sluice::cli {
 
@@ -38,6 +39,7 @@ SignalWatcher::SignalWatcher(StopSignal& stop) {
       } else if (received == 1) {
         spdlog::info("{} received: stopping cleanly (send it again to exit at once)", name);
         stop.request();
+        LuaBudget::interrupt_all();  // a script stuck in a call ends it, so that the stop is seen
       } else {
         spdlog::warn("second signal: exiting without a clean stop");
         std::_Exit(130);

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "transform/lua_budget.h"
+
 namespace sluice {
 
 LuaHeap::~LuaHeap() {
@@ -69,10 +71,17 @@ void* LuaHeap::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
   }
   if (heap->enforce_ && nsize > old && heap->used_ - old + nsize > heap->cap_) {
     heap->overrun_ = true;
+    const Request request{ptr, old, nsize};
+    if (request == heap->failed_ && heap->budget_) heap->budget_->memory_exhausted();
+    heap->failed_ = request;
     return nullptr;
   }
   void* p = heap->resize(ptr, old, nsize);
-  if (p) heap->used_ = heap->used_ - old + nsize;
+  if (p) {
+    heap->used_ = heap->used_ - old + nsize;
+    heap->peak_ = std::max(heap->peak_, heap->used_);
+    heap->failed_ = {nullptr, 0, 0};
+  }
   return p;
 }
 

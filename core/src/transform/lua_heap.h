@@ -9,6 +9,8 @@
 
 namespace sluice {
 
+class LuaBudget;
+
 class LuaHeap {
  public:
   explicit LuaHeap(size_t cap) : cap_(cap) {}
@@ -26,6 +28,12 @@ class LuaHeap {
   bool overrun() const { return overrun_; }
   void reset_overrun() { overrun_ = false; }
   size_t used() const { return used_; }
+  // The most the state has held at once since the heap was made.
+  size_t peak() const { return peak_; }
+  size_t cap() const { return cap_; }
+  // Told when an allocation fails on the cap for good: Lua retries a failed
+  // one once, after an emergency collection, and only then raises.
+  void report_exhaustion_to(LuaBudget* budget) { budget_ = budget; }
 
  private:
   static constexpr size_t kGranule = 16;
@@ -43,7 +51,16 @@ class LuaHeap {
 
   size_t cap_;
   size_t used_ = 0;
+  size_t peak_ = 0;
   bool enforce_ = false;
+  LuaBudget* budget_ = nullptr;
+  // The request that last failed on the cap, to tell Lua's retry of it.
+  struct Request {
+    void* ptr;
+    size_t old, size;
+    bool operator==(const Request&) const = default;
+  };
+  Request failed_{nullptr, 0, 0};
   bool overrun_ = false;
   FreeBlock* free_[kClasses] = {};
   // Small blocks are cut from slabs, which are kept until the state closes:

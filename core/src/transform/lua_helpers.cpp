@@ -10,6 +10,7 @@ extern "C" {
 
 #include <spdlog/spdlog.h>
 
+#include "transform/lua_budget.h"
 #include "transform/lua_json.h"
 #include "transform/lua_state.h"
 
@@ -37,7 +38,18 @@ int helper_json_encode(lua_State* L) {
   // Thread-local buffers: a Lua error longjmps over C++ destructors.
   static thread_local std::string out, error;
   out.clear();
-  if (!lua_to_json(L, 1, out, error)) return luaL_error(L, "sluice.json.encode: %s", error.c_str());
+  // The text becomes a string of the state: it may take what the cap leaves.
+  LuaBudget& budget = LuaBudget::of(L);
+  const size_t cap = budget.limits().memory_bytes, used = static_cast<size_t>(lua_gc(L, LUA_GCCOUNT, 0)) << 10;
+  const JsonLimits limits{&budget, used < cap ? cap - used : 0};
+  const bool encoded = lua_to_json(L, 1, out, error, &limits);
+  if (out.capacity() > (1u << 20)) {  // what a large encoding took goes back now, not at the thread's end
+    if (encoded) lua_pushlstring(L, out.data(), out.size());
+    std::string().swap(out);
+    if (encoded) return 1;
+  }
+  if (budget.trip() != BudgetTrip::none) budget.raise(L);
+  if (!encoded) return luaL_error(L, "sluice.json.encode: %s", error.c_str());
   lua_pushlstring(L, out.data(), out.size());
   return 1;
 }

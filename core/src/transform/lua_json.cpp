@@ -7,6 +7,7 @@ extern "C" {
 #include <lauxlib.h>
 }
 
+#include "transform/lua_budget.h"
 #include "transform/lua_state.h"
 
 namespace sluice {
@@ -98,14 +99,39 @@ const char* marker_of(lua_State* L, int index) {
   return found;
 }
 
-bool encode(lua_State* L, int index, std::string& out, std::string& error, int depth);
+// What an encoding may spend: a table that holds the same sub-table many
+// times encodes to text exponentially larger than itself.
+struct Allowance {
+  const JsonLimits* limits;
+  size_t start;     // out's size before this value
+  unsigned values = 0;
 
-bool encode_array(lua_State* L, int index, lua_Integer n, std::string& out, std::string& error, int depth) {
+  // Checked every 256 values: the output against its cap, the call's budget
+  // (charged a unit per value) and its time.
+  bool ok(const std::string& out, std::string& error) {
+    if (!limits || (++values & 255) != 0) return true;
+    if (out.size() - start > limits->max_bytes) {
+      if (limits->budget) limits->budget->memory_exhausted();
+      error = "the JSON text would be larger than " + std::to_string(limits->max_bytes >> 20) + " MB";
+      return false;
+    }
+    if (limits->budget && !limits->budget->spend(256)) {
+      error = limits->budget->trip_message();
+      return false;
+    }
+    return true;
+  }
+};
+
+bool encode(lua_State* L, int index, std::string& out, std::string& error, int depth, Allowance& allowance);
+
+bool encode_array(lua_State* L, int index, lua_Integer n, std::string& out, std::string& error, int depth,
+                  Allowance& allowance) {
   out += '[';
   for (lua_Integer i = 1; i <= n; ++i) {
     if (i > 1) out += ',';
     lua_rawgeti(L, index, i);
-    bool ok = lua_isnil(L, -1) ? (out += "null", true) : encode(L, -1, out, error, depth + 1);
+    bool ok = lua_isnil(L, -1) ? (out += "null", true) : encode(L, -1, out, error, depth + 1, allowance);
     lua_pop(L, 1);
     if (!ok) return false;
   }
@@ -113,7 +139,7 @@ bool encode_array(lua_State* L, int index, lua_Integer n, std::string& out, std:
   return true;
 }
 
-bool encode_object(lua_State* L, int index, std::string& out, std::string& error, int depth) {
+bool encode_object(lua_State* L, int index, std::string& out, std::string& error, int depth, Allowance& allowance) {
   out += '{';
   bool first = true;
   lua_pushnil(L);
@@ -135,7 +161,7 @@ bool encode_object(lua_State* L, int index, std::string& out, std::string& error
       return false;
     }
     out += ':';
-    if (!encode(L, lua_gettop(L), out, error, depth + 1)) {
+    if (!encode(L, lua_gettop(L), out, error, depth + 1, allowance)) {
       lua_pop(L, 2);
       return false;
     }
@@ -162,8 +188,9 @@ bool is_sequence(lua_State* L, int index, lua_Integer& n) {
   return count == n;
 }
 
-bool encode(lua_State* L, int index, std::string& out, std::string& error, int depth) {
+bool encode(lua_State* L, int index, std::string& out, std::string& error, int depth, Allowance& allowance) {
   index = lua_absindex(L, index);
+  if (!allowance.ok(out, error)) return false;
   switch (lua_type(L, index)) {
     case LUA_TNUMBER:
       if (lua_isinteger(L, index)) {
@@ -201,10 +228,11 @@ bool encode(lua_State* L, int index, std::string& out, std::string& error, int d
       }
       const char* marker = marker_of(L, index);
       if (marker == kArrayMarker || marker == kManyMarker)
-        return encode_array(L, index, static_cast<lua_Integer>(lua_rawlen(L, index)), out, error, depth);
+        return encode_array(L, index, static_cast<lua_Integer>(lua_rawlen(L, index)), out, error, depth, allowance);
       lua_Integer n = 0;
-      if (marker != kObjectMarker && is_sequence(L, index, n)) return encode_array(L, index, n, out, error, depth);
-      return encode_object(L, index, out, error, depth);
+      if (marker != kObjectMarker && is_sequence(L, index, n))
+        return encode_array(L, index, n, out, error, depth, allowance);
+      return encode_object(L, index, out, error, depth, allowance);
     }
     default:
       break;
@@ -327,8 +355,9 @@ bool same_as_json(lua_State* L, int index, simdjson::dom::element e, int depth) 
 
 bool lua_same_as_json(lua_State* L, int index, simdjson::dom::element e) { return same_as_json(L, index, e, 0); }
 
-bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error) {
-  return encode(L, index, out, error, 0);
+bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error, const JsonLimits* limits) {
+  Allowance allowance{limits, out.size()};
+  return encode(L, index, out, error, 0, allowance);
 }
 
 void append_json_float(std::string& out, double v) {

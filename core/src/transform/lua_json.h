@@ -3,6 +3,7 @@
 // and empty objects carry a marker metatable so they encode as they came.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -36,9 +37,20 @@ bool push_json(lua_State* L, simdjson::dom::element e);
 // values, number subtypes and markers).
 bool lua_same_as_json(lua_State* L, int index, simdjson::dom::element e);
 
+class LuaBudget;
+
+// What one encoding may produce and spend (see lua_budget.h): past
+// `max_bytes` of text it fails as out of memory, and it ends when the
+// budget's call must end (charged a unit per value encoded).
+struct JsonLimits {
+  LuaBudget* budget = nullptr;
+  size_t max_bytes = SIZE_MAX;
+};
+
 // Appends the Lua value at `index` as JSON. On failure `out` may hold a
-// partial value; `error` says which value could not be encoded.
-bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error);
+// partial value; `error` says which value could not be encoded (or which
+// limit was reached, the budget then records it).
+bool lua_to_json(lua_State* L, int index, std::string& out, std::string& error, const JsonLimits* limits = nullptr);
 
 // Appends a finite double so that it reads back as the same float: plain
 // decimals in the usual range (1700000000.123, 1.0), exponents beyond it.

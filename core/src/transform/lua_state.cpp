@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <cstdlib>
@@ -16,208 +15,13 @@ extern "C" {
 }
 
 #include "sluice/bounded_file.h"
-#include "transform/lua_helpers.h"
+#include "transform/lua_sandbox.h"
 
 namespace sluice {
 
 namespace {
 
 char null_anchor;  // its address is the JSON null sentinel
-
-// Names left out of the sandbox fail loudly instead of reading as nil, so a
-// script author learns why at once rather than from "attempt to call a nil value".
-int forbidden(lua_State* L) {
-  return luaL_error(L, "%s is not available in the sluice sandbox", lua_tostring(L, lua_upvalueindex(1)));
-}
-
-void set_forbidden(lua_State* L, int table, const char* field, const char* shown) {
-  table = lua_absindex(L, table);
-  lua_pushstring(L, shown);
-  lua_pushcclosure(L, forbidden, 1);
-  lua_setfield(L, table, field);
-}
-
-int forbidden_library_index(lua_State* L) {
-  const char* lib = lua_tostring(L, lua_upvalueindex(1));
-  const char* key = lua_tostring(L, 2);
-  return luaL_error(L, "%s.%s is not available in the sluice sandbox (no %s library)", lib,
-                    key ? key : "?", lib);
-}
-
-void set_forbidden_library(lua_State* L, const char* name) {
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_pushstring(L, name);
-  lua_pushcclosure(L, forbidden_library_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, name);
-  lua_pushcclosure(L, forbidden_library_index, 1);
-  lua_setfield(L, -2, "__newindex");
-  lua_setmetatable(L, -2);
-  lua_setglobal(L, name);
-}
-
-// load() restricted to text: precompiled bytecode can crash the VM.
-int load_text_only(lua_State* L) {
-  int nargs = lua_gettop(L);
-  if (nargs >= 3 && !lua_isnil(L, 3)) {
-    const char* mode = lua_tostring(L, 3);
-    if (!mode || std::string_view(mode) != "t")
-      return luaL_error(L, "load: only text chunks (mode \"t\") are allowed in the sluice sandbox");
-  }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 1);
-  if (nargs >= 2) lua_pushvalue(L, 2); else lua_pushnil(L);
-  lua_pushliteral(L, "t");
-  if (nargs >= 4) {
-    lua_pushvalue(L, 4);
-    lua_call(L, 4, LUA_MULTRET);
-  } else {
-    lua_call(L, 3, LUA_MULTRET);
-  }
-  return lua_gettop(L) - nargs;
-}
-
-// A fresh environment: the script's own globals, reading through to the sandbox.
-void push_environment(lua_State* L) {
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, -2);
-}
-
-bool valid_module_name(std::string_view name) {
-  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
-  return name.find("..") == std::string_view::npos;
-}
-
-// require, confined to the transforms path; modules are text files, each with
-// its own environment, loaded once per state.
-int sandboxed_require(lua_State* L) {
-  // Only Lua strings here: a Lua error longjmps over C++ destructors.
-  size_t len = 0;
-  const char* name = luaL_checklstring(L, 1, &len);
-  const char* dir = lua_tostring(L, lua_upvalueindex(1));
-  if (!valid_module_name({name, len}))
-    return luaL_error(L, "require: `%s` is not a module name (letters, digits, _ and dots only)", name);
-  if (!dir || !*dir) return luaL_error(L, "require: no transforms path to load `%s` from", name);
-  lua_getfield(L, LUA_REGISTRYINDEX, "sluice.loaded");
-  if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
-  lua_pop(L, 1);
-  const char* relative = luaL_gsub(L, name, ".", "/");
-  const char* path = lua_pushfstring(L, "%s/%s.lua", dir, relative);
-  // A module must be a bounded regular file too (a FIFO would block the
-  // load); the C++ string is gone before luaL_error can longjmp.
-  char problem[512] = "";
-  {
-    std::string found = bounded_file_problem(path, kMaxScriptFileBytes);
-    std::snprintf(problem, sizeof problem, "%s", found.c_str());
-  }
-  if (*problem) return luaL_error(L, "require `%s`: %s", name, problem);
-  if (luaL_loadfilex(L, path, "t") != LUA_OK)
-    return luaL_error(L, "require `%s`: %s", name, lua_tostring(L, -1));
-  push_environment(L);
-  lua_setupvalue(L, -2, 1);
-  lua_pushstring(L, name);
-  lua_call(L, 1, 1);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushboolean(L, 1);
-  }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, 2, name);
-  return 1;
-}
-
-// collectgarbage without the options that would switch the collector off
-// (or retune it) for every later record of the state.
-int limited_collectgarbage(lua_State* L) {
-  const char* option = luaL_optstring(L, 1, "collect");
-  std::string_view o(option);
-  if (o != "collect" && o != "count" && o != "step" && o != "isrunning")
-    return luaL_error(L, "collectgarbage(\"%s\") is not available in the sluice sandbox", option);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
-}
-
-enum class RawFunction { next, rawget, rawset, rawlen, getmetatable, setmetatable };
-
-// The checks the wrapped function makes, made first here: an error raised
-// inside it could not name it (it is called from C), one raised here does.
-void check_raw_arguments(lua_State* L, RawFunction f) {
-  switch (f) {
-    case RawFunction::getmetatable:
-      luaL_checkany(L, 1);
-      return;
-    case RawFunction::rawlen: {
-      const int t = lua_type(L, 1);
-      luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
-      return;
-    }
-    default:
-      luaL_checktype(L, 1, LUA_TTABLE);
-      break;
-  }
-  if (f == RawFunction::rawget) {
-    luaL_checkany(L, 2);
-  } else if (f == RawFunction::rawset) {
-    luaL_checkany(L, 2);
-    luaL_checkany(L, 3);
-  } else if (f == RawFunction::setmetatable) {
-    const int t = lua_type(L, 2);
-    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-  }
-}
-
-// next, rawget, rawset, rawlen, getmetatable and setmetatable, seeing a
-// lazily read record as the plain table it stands for.
-int see_through_records(lua_State* L) {
-  check_raw_arguments(L, static_cast<RawFunction>(lua_tointeger(L, lua_upvalueindex(2))));
-  if (lua_type(L, 1) == LUA_TTABLE) materialize_if_record(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
-}
-
-// type() and math.type() answer with names made once, as upvalues: the
-// library's versions look their answer up in the string table on every
-// call, and a validation script calls them several times per record.
-int type_from_upvalues(lua_State* L) {
-  const int t = lua_type(L, 1);
-  luaL_argcheck(L, t != LUA_TNONE, 1, "value expected");
-  lua_pushvalue(L, lua_upvalueindex(t + 1));
-  return 1;
-}
-
-int math_type_from_upvalues(lua_State* L) {
-  if (lua_type(L, 1) == LUA_TNUMBER) {
-    lua_pushvalue(L, lua_upvalueindex(lua_isinteger(L, 1) ? 1 : 2));
-  } else {
-    luaL_checkany(L, 1);
-    lua_pushnil(L);
-  }
-  return 1;
-}
-
-int print_to_log(lua_State* L) {
-  int n = lua_gettop(L);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (int i = 1; i <= n; ++i) {
-    if (i > 1) luaL_addchar(&b, '\t');
-    luaL_tolstring(L, i, nullptr);
-    luaL_addvalue(&b);
-  }
-  luaL_pushresult(&b);
-  log_from_lua("info", lua_tostring(L, -1));
-  return 0;
-}
 
 }  // namespace
 
@@ -242,92 +46,22 @@ void materialize_if_record(lua_State* L, int index) {
 }
 
 LuaState::LuaState(TransformLimits limits, std::string module_dir)
-    : limits_(limits), module_dir_(std::move(module_dir)), heap_(limits_.memory_bytes), L_(nullptr, lua_close) {
+    : limits_(limits),
+      module_dir_(std::move(module_dir)),
+      heap_(limits_.memory_bytes),
+      budget_(limits_),
+      L_(nullptr, lua_close) {
   L_.reset(lua_newstate(&LuaHeap::allocate, &heap_));
   if (!L_) throw std::runtime_error("cannot create a Lua state (out of memory)");
   lua_setwarnf(L_.get(), nullptr, nullptr);
-  open_sandbox();
+  budget_.attach(L_.get());
+  heap_.report_exhaustion_to(&budget_);
+  open_sandbox(L_.get(), module_dir_);
 }
 
-LuaState::~LuaState() = default;
-
-void LuaState::budget_hook(lua_State* L, lua_Debug* ar) {
-  // luaL_where does not see the interrupted function from inside a hook; ar does.
-  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-    lua_pushfstring(L, "%s:%d: instruction budget exceeded (an endless loop?)", ar->short_src, ar->currentline);
-  else
-    lua_pushliteral(L, "instruction budget exceeded (an endless loop?)");
-  lua_error(L);
-}
-
-void LuaState::open_sandbox() {
-  lua_State* L = L_.get();
-  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},      {LUA_TABLIBNAME, luaopen_table},
-                                  {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
-                                  {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_OSLIBNAME, luaopen_os},
-                                  {LUA_COLIBNAME, luaopen_coroutine}};
-  for (const auto& lib : libs) {
-    luaL_requiref(L, lib.name, lib.func, 1);
-    lua_pop(L, 1);
-  }
-  lua_pushglobaltable(L);
-  int g = lua_gettop(L);
-  set_forbidden(L, g, "dofile", "dofile");
-  set_forbidden(L, g, "loadfile", "loadfile");
-  lua_getfield(L, g, "load");
-  lua_pushcclosure(L, load_text_only, 1);
-  lua_setfield(L, g, "load");
-  lua_pushcfunction(L, print_to_log);
-  lua_setfield(L, g, "print");
-  const std::pair<const char*, RawFunction> raw[] = {
-      {"next", RawFunction::next},     {"rawget", RawFunction::rawget},
-      {"rawset", RawFunction::rawset}, {"rawlen", RawFunction::rawlen},
-      {"getmetatable", RawFunction::getmetatable}, {"setmetatable", RawFunction::setmetatable}};
-  for (const auto& [name, f] : raw) {
-    lua_getfield(L, g, name);
-    lua_pushinteger(L, static_cast<lua_Integer>(f));
-    lua_pushcclosure(L, see_through_records, 2);
-    lua_setfield(L, g, name);
-  }
-  for (int t = LUA_TNIL; t < LUA_NUMTYPES; ++t) lua_pushstring(L, lua_typename(L, t));
-  lua_pushcclosure(L, type_from_upvalues, LUA_NUMTYPES);
-  lua_setfield(L, g, "type");
-  lua_getfield(L, g, "math");
-  lua_pushliteral(L, "integer");
-  lua_pushliteral(L, "float");
-  lua_pushcclosure(L, math_type_from_upvalues, 2);
-  lua_setfield(L, -2, "type");
-  lua_pop(L, 1);
-  lua_getfield(L, g, "collectgarbage");
-  lua_pushcclosure(L, limited_collectgarbage, 1);
-  lua_setfield(L, g, "collectgarbage");
-
-  lua_getfield(L, g, "string");
-  set_forbidden(L, -1, "dump", "string.dump");
-  lua_pop(L, 1);
-  lua_getfield(L, g, "os");
-  for (const char* name : {"execute", "exit", "getenv", "remove", "rename", "tmpname", "setlocale"})
-    set_forbidden(L, -1, name, (std::string("os.") + name).c_str());
-  lua_pop(L, 1);
-  for (const char* name : {"io", "debug", "package"}) set_forbidden_library(L, name);
-
-  lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, "sluice.loaded");
-  lua_pushstring(L, module_dir_.c_str());
-  lua_pushcclosure(L, sandboxed_require, 1);
-  lua_setfield(L, g, "require");
-
-  // Keyed by address, not name: looked up for every table encoded.
-  for (const char* marker : {kArrayMarker, kObjectMarker, kManyMarker}) {
-    lua_newtable(L);
-    lua_pushstring(L, marker);
-    lua_setfield(L, -2, "__name");
-    lua_rawsetp(L, LUA_REGISTRYINDEX, marker);
-  }
-  open_sluice_helpers(L);
-  lua_setfield(L, g, "sluice");
-  lua_pop(L, 1);
-}
+// The watchdog lets go of the state before it is closed. Closing is bounded:
+// the sandbox lets no finalizer be set (see refuse_finalizers).
+LuaState::~LuaState() { budget_.detach(); }
 
 bool LuaState::load_script(const std::string& path, const std::string& chunkname, std::string& error) {
   lua_State* L = L_.get();
@@ -360,21 +94,55 @@ int LuaState::call(int nargs, int nresults) {
   lua_State* L = L_.get();
   heap_.reset_overrun();
   heap_.enforce(true);
-  lua_sethook(L, &LuaState::budget_hook, LUA_MASKCOUNT, static_cast<int>(std::min<int64_t>(limits_.instructions, INT32_MAX)));
+  budget_.begin_call();
   int status = lua_pcall(L, nargs, nresults, 0);
-  lua_sethook(L, nullptr, 0, 0);
+  budget_.end_call();
   heap_.enforce(false);
   return status;
+}
+
+int LuaState::protect(lua_CFunction work, void* data, int value, int nresults) {
+  lua_State* L = L_.get();
+  if (value) value = lua_absindex(L, value);
+  if (!lua_checkstack(L, 3 + nresults)) throw std::runtime_error("Lua stack exhausted");
+  lua_pushcfunction(L, work);
+  lua_pushlightuserdata(L, data);
+  if (value) lua_pushvalue(L, value);
+  return call(value ? 2 : 1, nresults);
+}
+
+bool LuaState::spoiled() const {
+  const BudgetTrip t = budget_.trip();
+  return t == BudgetTrip::time || t == BudgetTrip::memory || t == BudgetTrip::stopped;
 }
 
 std::string LuaState::pop_error(int status) {
   lua_State* L = L_.get();
   std::string message;
-  if (status == LUA_ERRMEM || heap_.overrun()) {
+  // The value a script raised: a string, or a number (as Lua would show
+  // it). Read without converting it in place: that could allocate, outside
+  // any protected call.
+  std::string raised;
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t len = 0;
+    const char* text = lua_tolstring(L, -1, &len);
+    raised.assign(text, len);
+  } else if (lua_isinteger(L, -1)) {
+    raised = std::to_string(lua_tointeger(L, -1));
+  } else if (lua_type(L, -1) == LUA_TNUMBER) {
+    raised = std::to_string(lua_tonumber(L, -1));
+  }
+  if (budget_.trip() != BudgetTrip::none) {
+    // The limit, not what the script made of it; "file:line:" kept when the
+    // error is the trip's own.
+    message = budget_.trip_message();
+    const size_t at = raised.find(message);
+    if (at != std::string::npos) message = raised.substr(0, at + message.size());
+  } else if (status == LUA_ERRMEM || heap_.overrun()) {
     message = "memory limit exceeded (" + std::to_string(limits_.memory_bytes >> 20) + " MB per Lua state)";
-    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) message += ": " + std::string(lua_tostring(L, -1));
-  } else if (const char* text = lua_tostring(L, -1)) {
-    message = text;
+    if (status != LUA_ERRMEM && !raised.empty()) message += ": " + raised;
+  } else if (!raised.empty() || lua_type(L, -1) == LUA_TSTRING) {
+    message = raised;
   } else {
     message = std::string("error object is a ") + luaL_typename(L, -1);
   }

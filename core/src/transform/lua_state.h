@@ -1,5 +1,6 @@
 // One sandboxed Lua 5.4 state: its owner, its memory cap and its per-call
-// instruction budget. Each worker thread gets its own; nothing here is shared.
+// budgets (lua_budget.h). Each worker thread gets its own; nothing here is
+// shared but the watchdog that keeps time for every state.
 #pragma once
 
 #include <cstddef>
@@ -7,18 +8,15 @@
 #include <memory>
 #include <string>
 
+#include "transform/lua_budget.h"
 #include "transform/lua_heap.h"
+#include "transform/lua_limits.h"
 
 extern "C" {
 #include <lua.h>
 }
 
 namespace sluice {
-
-struct TransformLimits {
-  int64_t instructions = 10'000'000;   // per call of a script's function
-  size_t memory_bytes = 64u << 20;     // per Lua state, everything it holds
-};
 
 class LuaState {
  public:
@@ -35,23 +33,37 @@ class LuaState {
   // On failure returns false with Lua's message ("file:line: ...") in `error`.
   bool load_script(const std::string& path, const std::string& chunkname, std::string& error);
 
-  // lua_pcall under the instruction budget. A budget or memory overrun turns
-  // into an error message naming the limit.
+  // lua_pcall under the budgets and the memory cap. A budget or memory
+  // overrun turns into an error message naming the limit.
   int call(int nargs, int nresults);
 
-  // The error on top of the stack as text (pops it).
+  // Runs the host's own work on the state as a protected call under the
+  // same limits: building a record, encoding one. `work` is called with
+  // `data` (a light userdata) and, when `value` is not 0, a copy of the
+  // value at that index; it may raise Lua errors, so it must leave nothing
+  // with a destructor in its frames. LUA_OK with `nresults` results pushed,
+  // or an error status with the error on the stack.
+  int protect(lua_CFunction work, void* data, int value, int nresults);
+
+  // The error on top of the stack as text (pops it); a limit's trip is
+  // named as such, whatever the script made of the error.
   std::string pop_error(int status);
+
+  // The last call ended where the state can no longer be trusted: inside a
+  // library function (out of time, stopped) or on the memory cap. Such a
+  // state should be closed and made again.
+  bool spoiled() const;
+  BudgetTrip trip() const { return budget_.trip(); }
 
   const TransformLimits& limits() const { return limits_; }
   size_t memory_in_use() const { return heap_.used(); }
+  size_t memory_peak() const { return heap_.peak(); }
 
  private:
-  static void budget_hook(lua_State* L, lua_Debug* ar);
-  void open_sandbox();
-
   TransformLimits limits_;
   std::string module_dir_;
   LuaHeap heap_;  // declared before L_, which is closed first
+  LuaBudget budget_;
   std::unique_ptr<lua_State, void (*)(lua_State*)> L_;
 };
 
@@ -61,6 +73,7 @@ inline constexpr char kArrayMarker[] = "sluice.array";     // metatable: encode 
 inline constexpr char kObjectMarker[] = "sluice.object"; // metatable: encode as JSON object
 inline constexpr char kManyMarker[] = "sluice.many";       // metatable: a split's list of records
 inline constexpr char kRecordMarker[] = "sluice.record";   // metatable: a record read lazily (lua_record.h)
+inline constexpr char kSealedMarker[] = "sluice.sealed";   // metatable of the markers' metatables: read-only
 
 // True when the value at `index` has the marker's metatable.
 bool has_marker(lua_State* L, int index, const char* marker);

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "sluice/error.h"
+
 extern "C" {
 #include <lauxlib.h>
 }
@@ -113,30 +115,30 @@ std::string text_of(lua_State* L, int index) {
 
 }  // namespace
 
-TransformChain::TransformChain(const std::vector<std::string>& paths, TransformLimits limits)
-    : lua_(limits, paths.empty() ? std::string() : std::filesystem::path(paths.front()).parent_path().string()),
-      decoder_(lua_.get()) {
-  lua_State* L = lua_.get();
+TransformChain::Engine::Engine(const std::vector<std::string>& paths, TransformLimits limits, TransformChain* chain)
+    : lua(limits, paths.empty() ? std::string() : std::filesystem::path(paths.front()).parent_path().string()),
+      decoder(lua.get()) {
+  lua_State* L = lua.get();
   for (const auto& path : paths) {
     Script script;
     script.name = std::filesystem::path(path).filename().string();
     std::string error;
-    if (!lua_.load_script(path, script.name, error)) throw std::runtime_error(error);
+    if (!lua.load_script(path, script.name, error)) throw std::runtime_error(error);
     if (lua_getfield(L, -1, "transform") != LUA_TFUNCTION) {
       lua_pop(L, 2);
       throw std::runtime_error(script.name + ": does not define a function transform(record, meta)");
     }
     script.function_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
-    scripts_.push_back(std::move(script));
+    scripts.push_back(std::move(script));
   }
   // meta: an empty proxy whose fields come from meta_index.
   lua_newtable(L);
   lua_newtable(L);
-  lua_pushlightuserdata(L, this);
-  lua_pushlightuserdata(L, this);
+  lua_pushlightuserdata(L, chain);
+  lua_pushlightuserdata(L, chain);
   lua_pushcclosure(L, meta_set_key, 1);
-  lua_pushlightuserdata(L, this);
+  lua_pushlightuserdata(L, chain);
   lua_pushcclosure(L, meta_set_header, 1);
   lua_pushcclosure(L, meta_index, 3);
   lua_setfield(L, -2, "__index");
@@ -145,23 +147,93 @@ TransformChain::TransformChain(const std::vector<std::string>& paths, TransformL
   lua_pushliteral(L, "meta");
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
-  meta_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  meta_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+TransformChain::TransformChain(const std::vector<std::string>& paths, TransformLimits limits)
+    : paths_(paths), limits_(limits), engine_(std::make_unique<Engine>(paths_, limits_, this)) {}
+
 TransformChain::~TransformChain() = default;
+
+void TransformChain::reload() {
+  engine_.reset();  // the old state is closed before the new one takes its memory
+  try {
+    engine_ = std::make_unique<Engine>(paths_, limits_, this);
+  } catch (const std::exception& e) {
+    throw Error(ErrorClass::fatal, std::string("cannot load the transforms again: ") + e.what());
+  }
+  spoiled_ = false;
+  ++reloads_;
+}
 
 bool TransformChain::reject(std::string reason) {
   reason_ = std::move(reason);
   return false;
 }
 
+bool TransformChain::reject_failed_call(const std::string& script, int status) {
+  std::string message = engine_->lua.pop_error(status);
+  if (engine_->lua.spoiled()) spoiled_ = true;
+  if (engine_->lua.trip() == BudgetTrip::stopped) stopped_ = true;
+  if (message.compare(0, script.size() + 1, script + ":") != 0) message = script + ": " + message;
+  return reject(std::move(message));
+}
+
+namespace {
+
+struct DecodeWork {
+  RecordDecoder* decoder;
+  std::string_view value;
+  std::string* error;
+};
+
+// In a protected call: a record as large as the memory cap is a reject, not
+// an allocation failure where nothing could catch it.
+int decode_record(lua_State* L) {
+  auto* work = static_cast<DecodeWork*>(lua_touserdata(L, 1));
+  lua_settop(L, 0);
+  return work->decoder->push(L, work->value, *work->error) ? 1 : 0;
+}
+
+}  // namespace
+
+bool TransformChain::decode(std::string_view value) {
+  // A record far smaller than what the cap leaves is built directly: it
+  // cannot reach the cap (a decoded value takes at most some 30 times its
+  // text), and a protected call would cost a tenth of a small record's time.
+  // Any other is built where the cap holds and an overrun is a reject.
+  const size_t cap = limits_.memory_bytes, used = engine_->lua.memory_in_use();
+  const size_t room = used < cap ? cap - used : 0;
+  if (room > kDecodeSlack && value.size() <= (room - kDecodeSlack) / kDecodeGrowth) {
+    engine_->decoder.push(engine_->lua.get(), value, encode_error_);
+    return true;
+  }
+  DecodeWork work{&engine_->decoder, value, &encode_error_};
+  decode_status_ = engine_->lua.protect(decode_record, &work, 0, 1);
+  return decode_status_ == LUA_OK;
+}
+
 TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& meta, std::string& out,
                                      std::vector<TransformOutput>& outputs) {
-  lua_State* L = lua_.get();
+  if (stopped_) throw Error(ErrorClass::retriable, "transforms stopped: a stop was requested while a script was stuck");
+  if (spoiled_) reload();
+  lua_State* L = engine_->lua.get();
   reason_.clear();
   const int top = lua_gettop(L);
   const size_t out_start = out.size(), outputs_start = outputs.size();
-  if (!decoder_.push(L, value, encode_error_)) {
+  encode_error_.clear();
+  if (!decode(value)) {
+    reason_ = "the record cannot be read: " + engine_->lua.pop_error(decode_status_);
+    spoiled_ = engine_->lua.spoiled();
+    lua_settop(L, top);
+    if (engine_->lua.trip() == BudgetTrip::stopped) {
+      stopped_ = true;
+      throw Error(ErrorClass::retriable, "transforms stopped: " + reason_);
+    }
+    return TransformOutcome::reject;
+  }
+  if (lua_gettop(L) == top || lua_isnil(L, -1)) {
+    lua_settop(L, top);
     reason_ = "not valid JSON: " + encode_error_;
     return TransformOutcome::reject;
   }
@@ -181,6 +253,7 @@ TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& m
   if (!ok) {
     out.resize(out_start);
     outputs.resize(outputs_start);
+    if (stopped_) throw Error(ErrorClass::retriable, "transforms stopped: " + reason_ + " (the record is left for the next run)");
     return TransformOutcome::reject;
   }
   return outputs.size() > outputs_start ? TransformOutcome::pass : TransformOutcome::drop;
@@ -188,22 +261,18 @@ TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& m
 
 bool TransformChain::step(size_t i, int record, const Carried& carried, std::string& out,
                           std::vector<TransformOutput>& outputs) {
-  if (i == scripts_.size()) return emit(record, carried, out, outputs);
-  lua_State* L = lua_.get();
-  const Script& script = scripts_[i];
+  if (i == engine_->scripts.size()) return emit(record, carried, out, outputs);
+  lua_State* L = engine_->lua.get();
+  const Script& script = engine_->scripts[i];
   if (!lua_checkstack(L, 8)) return reject(script.name + ": Lua stack exhausted");
   current_ = &carried;
   pending_ = carried;
   const int base = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, script.function_ref);
   lua_pushvalue(L, record);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, meta_ref_);
-  int status = lua_.call(2, 2);
-  if (status != LUA_OK) {
-    std::string message = lua_.pop_error(status);
-    if (message.compare(0, script.name.size() + 1, script.name + ":") != 0) message = script.name + ": " + message;
-    return reject(std::move(message));
-  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, engine_->meta_ref);
+  int status = engine_->lua.call(2, 2);
+  if (status != LUA_OK) return reject_failed_call(script.name, status);
   Carried mine = std::move(pending_);
   const int result = base + 1, extra = base + 2;
   bool ok = true;
@@ -212,7 +281,7 @@ bool TransformChain::step(size_t i, int record, const Carried& carried, std::str
   } else if (!lua_istable(L, result)) {
     ok = reject(script.name + ": transform returned a " + luaL_typename(L, result) +
                 "; expected a table, nil (drop) or nil and a reason (reject)");
-  } else if (!decoder_.is_lazy(L, result) && has_marker(L, result, kManyMarker)) {
+  } else if (!engine_->decoder.is_lazy(L, result) && has_marker(L, result, kManyMarker)) {
     auto n = static_cast<lua_Integer>(lua_rawlen(L, result));
     for (lua_Integer j = 1; ok && j <= n; ++j) {
       lua_rawgeti(L, result, j);
@@ -230,19 +299,43 @@ bool TransformChain::step(size_t i, int record, const Carried& carried, std::str
   return ok;
 }
 
+namespace {
+
+struct EncodeWork {
+  std::string* out;
+  std::string* error;
+  JsonLimits limits;  // the record's text counts against the memory cap
+  bool encoded;
+};
+
+int encode_record(lua_State* L) {
+  auto* work = static_cast<EncodeWork*>(lua_touserdata(L, 1));
+  work->encoded = lua_to_json(L, 2, *work->out, *work->error, &work->limits);
+  return 0;
+}
+
+}  // namespace
+
 bool TransformChain::emit(int record, const Carried& carried, std::string& out,
                           std::vector<TransformOutput>& outputs) {
   TransformOutput o;
-  lua_State* L = lua_.get();
+  lua_State* L = engine_->lua.get();
   // Validation scripts mostly pass the record on untouched: then its text
   // stands for it, which saves encoding and copying it (and keeps it byte
   // for byte).
-  if (input_index_ && lua_rawequal(L, record, input_index_) && decoder_.unchanged(L, record)) {
+  if (input_index_ && lua_rawequal(L, record, input_index_) && engine_->decoder.unchanged(L, record)) {
     o.value_is_input = true;
   } else {
     o.value_begin = out.size();
-    if (!lua_to_json(L, record, out, encode_error_))
-      return reject(scripts_.back().name + ": the record cannot be encoded: " + encode_error_);
+    EncodeWork work{&out, &encode_error_, {&LuaBudget::of(L), limits_.memory_bytes}, false};
+    const std::string& last = engine_->scripts.back().name;
+    if (const int status = engine_->lua.protect(encode_record, &work, record, 0); status != LUA_OK)
+      return reject_failed_call(last, status);
+    if (!work.encoded) {
+      if (engine_->lua.spoiled()) spoiled_ = true;
+      if (engine_->lua.trip() == BudgetTrip::stopped) stopped_ = true;
+      return reject(last + ": the record cannot be encoded: " + encode_error_);
+    }
     o.value_end = out.size();
   }
   if (carried.key_set) {

@@ -68,12 +68,19 @@ class TransformChain {
 
   // Runs one record. pass: outputs were appended (one, or several for a
   // split), whose values may be `value` itself, so it must outlive them;
-  // drop: nothing; reject: nothing, and reason() says why.
+  // drop: nothing; reject: nothing, and reason() says why. A record that
+  // runs out of a budget is a reject. When a stop request ended a script
+  // mid-call, the record is neither: Error(retriable) is thrown, and the
+  // record is to be consumed again by the next run.
   TransformOutcome run(std::string_view value, const RecordMeta& meta, std::string& out,
                        std::vector<TransformOutput>& outputs);
 
   const std::string& reason() const { return reason_; }
-  size_t size() const { return scripts_.size(); }
+  size_t size() const { return engine_->scripts.size(); }
+  // How many times the Lua state was made again after a call spoiled it.
+  int reloads() const { return reloads_; }
+  // The most the current Lua state's heap has held.
+  size_t memory_peak() const { return engine_->lua.memory_peak(); }
 
   // Accessed by meta.set_key / meta.set_header while a script runs.
   struct Carried {
@@ -91,15 +98,33 @@ class TransformChain {
     std::string name;  // file name, as reasons show it
     int function_ref = 0;
   };
+  // A Lua state with the scripts loaded; made again (closed first) when a
+  // call leaves it untrustworthy (LuaState::spoiled).
+  struct Engine {
+    Engine(const std::vector<std::string>& paths, TransformLimits limits, TransformChain* chain);
+    LuaState lua;
+    RecordDecoder decoder;
+    std::vector<Script> scripts;
+    int meta_ref = 0;
+  };
   bool step(size_t i, int record, const Carried& carried, std::string& out,
             std::vector<TransformOutput>& outputs);
   bool emit(int record, const Carried& carried, std::string& out, std::vector<TransformOutput>& outputs);
   bool reject(std::string reason);
+  // A call failed: its reason, and what its trip means for the state.
+  bool reject_failed_call(const std::string& script, int status);
+  void reload();
+  // Pushes the decoded record (or nothing, when not JSON: encode_error_ says
+  // why); false when building it failed in Lua (decode_status_, error pushed).
+  bool decode(std::string_view value);
+  static constexpr size_t kDecodeSlack = 64u << 10, kDecodeGrowth = 32;
+  int decode_status_ = 0;
 
-  LuaState lua_;
-  RecordDecoder decoder_;
-  std::vector<Script> scripts_;
-  int meta_ref_ = 0;
+  std::vector<std::string> paths_;
+  TransformLimits limits_;
+  std::unique_ptr<Engine> engine_;
+  bool spoiled_ = false, stopped_ = false;
+  int reloads_ = 0;
   const RecordMeta* meta_ = nullptr;
   const Carried* current_ = nullptr;
   Carried pending_;
