@@ -199,7 +199,17 @@ bool RowEncoder::append_value(const Column& c, simdjson::dom::element v, std::st
       return true;
     case ColumnKind::text:
     case ColumnKind::other:
-      if (type == T::STRING) return append_bytes(v.get_string().value_unsafe(), out), true;
+      if (type == T::STRING) {
+        const std::string_view text = v.get_string().value_unsafe();
+        // PostgreSQL text cannot hold NUL ("\u0000" in JSON): refused here, it
+        // would fail the COPY of the whole batch.
+        if (text.find('\0') != std::string_view::npos) {
+          reason = "column " + c.name + " (" + c.type + "): field `" + c.field_path +
+                   "` holds a NUL character (\\u0000), which PostgreSQL text cannot store";
+          return false;
+        }
+        return append_bytes(text, out), true;
+      }
       // Anything else is stored as its JSON text; PostgreSQL judges it.
       append_json(c.kind, v, out);
       return true;
