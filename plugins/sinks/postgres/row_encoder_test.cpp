@@ -64,7 +64,9 @@ TEST(RowEncoder, NulInATextValueRejectsTheRecordInBothFormats) {
     EXPECT_EQ(out, "");
     // A json or jsonb column is given the escape, which PostgreSQL judges.
     EXPECT_TRUE(enc.encode(R"({"name":"ok","doc":"\u0000"})", out, reason)) << reason;
-    if (format == CopyFormat::text) EXPECT_EQ(out, "ok\t\"\\\\u0000\"\n");
+    if (format == CopyFormat::text) {
+      EXPECT_EQ(out, "ok\t\"\\\\u0000\"\n");
+    }
   }
 }
 
