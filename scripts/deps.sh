@@ -8,6 +8,7 @@ packages=(
   libsimdjson-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libpcre2-dev
   postgresql postgresql-client
   python3 python3-kafka kcat procps openssl
+  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer's runtime, llvm-symbolizer
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@ extern "C" {
 #include <lauxlib.h>
 }
 
+#include "transform/lua_record.h"
 #include "transform/lua_state.h"
 
 namespace sluice {
@@ -79,6 +80,20 @@ TEST_F(JsonTest, WhatCannotBeEncodedSaysWhat) {
   EXPECT_FALSE(lua_to_json(L, -1, out, error));
   EXPECT_NE(error.find("nested too deeply"), std::string::npos);
   lua_pop(L, 1);
+}
+
+// Found by tests/fuzz/lua_bridge_fuzz: lua_topointer is null for a number or
+// boolean, which compared equal to "no lazy record", so such a record counted
+// as changed however untouched.
+TEST_F(JsonTest, AnUntouchedScalarRecordCountsAsUnchanged) {
+  lua_State* L = lua_.get();
+  RecordDecoder records(L);
+  for (std::string_view text : {"0", "1.50", "true", "\"s\"", "[1]"}) {
+    std::string error;
+    ASSERT_TRUE(records.push(L, text, error)) << error;
+    EXPECT_TRUE(records.unchanged(L, -1)) << text;
+    lua_pop(L, 1);
+  }
 }
 
 TEST_F(JsonTest, HelpersEncodeAndDecode) {

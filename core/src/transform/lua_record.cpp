@@ -312,7 +312,8 @@ bool RecordDecoder::unchanged(lua_State* L, int index) {
   // Never materialized: nothing was written. Unless a name repeats (a lazy
   // record's fields are then not known): the script read the last value, a
   // sink might take the first.
-  if (lua_topointer(L, index) == lazy_) return fields_known();
+  // lazy_ is checked first: lua_topointer is null for numbers and booleans too.
+  if (lazy_ && lua_topointer(L, index) == lazy_) return fields_known();
   if (!fields_known()) return lua_same_as_json(L, index, root_);
   if (!lua_istable(L, index)) return false;
   if (lua_getmetatable(L, index)) {  // built records have none

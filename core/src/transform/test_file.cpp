@@ -242,7 +242,7 @@ class FileRunner {
         if (k != *e.key) diffs += "    record " + std::to_string(i + 1) + ": key is `" + k + "`, expected `" + *e.key + "`\n";
       }
       for (const auto& [hn, hv] : e.headers) {
-        auto it = std::find_if(o.headers.begin(), o.headers.end(), [&](auto& h) { return h.first == hn; });
+        auto it = std::find_if(o.headers.begin(), o.headers.end(), [&name = hn](auto& h) { return h.first == name; });
         if (it == o.headers.end() || it->second != hv)
           diffs += "    record " + std::to_string(i + 1) + ": header `" + hn + "` is " +
                    (it == o.headers.end() ? "missing" : "`" + it->second + "`") + ", expected `" + hv + "`\n";

@@ -52,6 +52,24 @@ TEST(RowEncoder, TextIsEscapedJsonIsMinifiedNullIsNull) {
   EXPECT_EQ(out, "a\\tb\\\\c\\nd\t{\"x\":[1,2]}\tt\t\\N\n");
 }
 
+// Found by tests/fuzz/row_encoder_fuzz: PostgreSQL text cannot hold NUL, so a
+// row carrying one would fail the COPY of its whole batch.
+TEST(RowEncoder, NulInATextValueRejectsTheRecordInBothFormats) {
+  for (CopyFormat format : {CopyFormat::text, CopyFormat::binary}) {
+    RowEncoder enc({col("name", "text"), col("doc", "jsonb")}, format);
+    std::string out, reason;
+    EXPECT_FALSE(enc.encode(R"({"name":"nul\u0000byte","doc":1})", out, reason));
+    EXPECT_EQ(reason, "column name (text): field `name` holds a NUL character (\\u0000), which PostgreSQL cannot "
+                      "store in text");
+    EXPECT_EQ(out, "");
+    // A json or jsonb column is given the escape, which PostgreSQL judges.
+    EXPECT_TRUE(enc.encode(R"({"name":"ok","doc":"\u0000"})", out, reason)) << reason;
+    if (format == CopyFormat::text) {
+      EXPECT_EQ(out, "ok\t\"\\\\u0000\"\n");
+    }
+  }
+}
+
 // Reads binary COPY fields back: each is a 4-byte big-endian length (-1 for
 // NULL) and that many bytes.
 struct BinaryRow {
