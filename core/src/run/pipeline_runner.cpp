@@ -132,9 +132,13 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   std::vector<std::unique_ptr<Worker>> sink_workers, source_workers;
   for (auto& sink : sinks) {
     sink_workers.push_back(std::make_unique<Worker>());
-    start(*sink_workers.back(), failures, sink->name(), [&failures, s = sink.get()] {
+    start(*sink_workers.back(), failures, sink->name(), [&failures, &stop, s = sink.get()] {
       try {
         s->run();
+      } catch (const Error& e) {
+        // A stop that interrupted the batch in hand (a script ended mid-call)
+        // loses nothing: the batch was not written, so the next run reads it.
+        if (!(stop.requested() && (e.retriable() || e.stopped()))) failures.record(s->name(), e);
       } catch (const std::exception& e) {
         failures.record(s->name(), e);
       }
