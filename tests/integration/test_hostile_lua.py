@@ -162,3 +162,4 @@ path = "{out}"
         # was not written, the next run reads it), so it is a clean stop.
         self.assertEqual(code, 0, log)
         self.assertIn("stopped while the script ran", log)
+        self.assertIn("left for the next run", log)

@@ -138,7 +138,10 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       } catch (const Error& e) {
         // A stop that interrupted the batch in hand (a script ended mid-call)
         // loses nothing: the batch was not written, so the next run reads it.
-        if (!(stop.requested() && (e.retriable() || e.stopped()))) failures.record(s->name(), e);
+        if (stop.requested() && (e.retriable() || e.stopped()))
+          spdlog::info("{}: {}; the batch in hand is left for the next run", s->name(), e.what());
+        else
+          failures.record(s->name(), e);
       } catch (const std::exception& e) {
         failures.record(s->name(), e);
       }
