@@ -180,7 +180,7 @@ class CheckRefusesWhatRunRefuses(HostileTest):
         self.refused(text, "librdkafka", r"kafka: librdkafka refuses these settings for the producer")
 
     def test_secret_in_an_invalid_librdkafka_value_is_not_quoted(self):
-        text = f'[kafka]\n[kafka.librdkafka]\n"sasl.password" = "x"\n"batch.size" = "{MARK}"\n' + SOURCE + STDOUT_SINK
+        text = f'[kafka]\n[kafka.librdkafka]\n"sasl.password" = "pw-Qm4r8v"\n"batch.size" = "{MARK}"\n' + SOURCE + STDOUT_SINK
         # batch.size is not secret: its value may be quoted; a secret-file value is not
         secret = self.write("size", MARK + "\n")
         text = text.replace(f'"{MARK}"', f'"${{file:{secret}}}"')

@@ -121,11 +121,14 @@ fsync = false
         self.assertLess(max(firsts.values()), TARGETS / 2, f"first checks bunched: {sorted(firsts.items())}")
         # The grid they start: every later check keeps its slot (a late first
         # check does not move it), so the second round must be even: each
-        # tenth of the interval holds about a tenth of the checks.
+        # tenth of the interval holds about a tenth of the checks. The bounds
+        # (a quarter to twice a tenth) leave room for a starved process (seen
+        # under nice -n 19 beside a CI run: 0.4x to 1.6x) and still fail a
+        # schedule that bunches its checks into a few tenths.
         seconds = self.assert_spread(self.server.second_seen, TARGETS, INTERVAL)
         for b in range(10):
-            self.assertGreater(seconds[b], TARGETS / 10 * 0.5, f"bucket {b}: {sorted(seconds.items())}")
-            self.assertLess(seconds[b], TARGETS / 10 * 1.5, f"bucket {b}: {sorted(seconds.items())}")
+            self.assertGreater(seconds[b], TARGETS / 10 * 0.25, f"bucket {b}: {sorted(seconds.items())}")
+            self.assertLess(seconds[b], TARGETS / 10 * 2.0, f"bucket {b}: {sorted(seconds.items())}")
 
         # The summary counts what was emitted; requests cut off by the stop are counted apart.
         m = re.search(r"checker: summary: checks: (\d+), failed: (\d+).*cancelled at stop: (\d+)", log)
