@@ -10,7 +10,8 @@ Prints, per binary, each run's seconds and the min-max. Binaries given on the
 command line are measured in turn, run by run, so they share the machine's
 load. The first row is seen through one psql session that asks
 `SELECT count(*)` in a loop (a few ms per round trip), so the figure is at
-most that much late. The log of the last run is kept in first_row_<n>.log."""
+most that much late. Each run's log (debug level) is written to a temporary
+directory, removed at the end."""
 import datetime
 import os
 import subprocess
@@ -113,7 +114,7 @@ def main():
             times = {b: [] for b in binaries}
             for _ in range(runs):
                 for i, b in enumerate(binaries):
-                    times[b].append(first_row_seconds(b, path, pg, counter, f"first_row_{i}.log"))
+                    times[b].append(first_row_seconds(b, path, pg, counter, os.path.join(d, f"first_row_{i}.log")))
             for b, t in times.items():
                 print(f"{b}: time to first row {min(t):.3f}-{max(t):.3f} s over {len(t)} runs "
                       f"({' '.join(f'{x:.3f}' for x in t)})")

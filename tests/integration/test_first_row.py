@@ -12,7 +12,8 @@ JoinGroup response is logged for every join, and each offset commit's result."""
 import re
 import subprocess
 
-from harness import TempDirTest, broker, run
+import test_hostile_runtime as hostile
+from harness import TempDirTest, broker, process, run, wait_for
 from pg import Postgres
 
 TABLE = """CREATE TABLE routes (seq bigint NOT NULL, user_id integer NOT NULL, ts timestamptz NOT NULL,
@@ -35,7 +36,7 @@ type = "postgres"
 topic = "routes"
 conninfo = "${{PG_URI}}"
 table = "routes"
-batch_max_rows = 1000
+batch_max_rows = {batch}
 """
 
 # A run that does not end in this long has hung; a slow machine stays below it.
@@ -52,8 +53,8 @@ class FirstRow(TempDirTest):
         self.addCleanup(self.pg.close)
         self.pg.sql(TABLE)
 
-    def pipeline(self, count, partitions=4):
-        return self.write("p.toml", PIPELINE.format(count=count, partitions=partitions))
+    def pipeline(self, count, partitions=4, batch=1000):
+        return self.write("p.toml", PIPELINE.format(count=count, partitions=partitions, batch=batch))
 
     def run_bounded(self, path, env):
         try:
@@ -112,3 +113,44 @@ class FirstRow(TempDirTest):
         self.assertEqual(self.pg.sql("SELECT count(*), count(DISTINCT seq) FROM routes")[0], [str(n), str(n)])
         self.assertEqual(self.stored_offsets()["sluice.first.store"].keys(), set(range(partitions)))
         self.assertEqual(sum(self.stored_offsets()["sluice.first.store"].values()), n)
+
+    def test_fenced_with_direct_assignment_it_rereads_the_stored_offset_and_seeks_there(self):
+        # One partition, so a record's offset is its seq. The batch carrying
+        # record n/2 waits inside COPY; meanwhile "another instance" stores
+        # an offset 100 records past what this one stored. Its offsets check
+        # then fails: the batch is rolled back, the sink reads the stored
+        # offset again and seeks there, without any rebalance to lean on.
+        n, skipped = 6000, 100
+        path = self.pipeline(n, partitions=1, batch=500)
+        self.pg.sql("""CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.seq = %d THEN PERFORM pg_advisory_xact_lock_shared(42); END IF; RETURN NEW; END $$;
+            CREATE TRIGGER hold BEFORE INSERT ON routes FOR EACH ROW EXECUTE FUNCTION hold()""" % (n // 2))
+        lock = hostile.HeldLock(self.pg)
+        self.addCleanup(lock.release)
+        with process("--log-level", "debug", "run", path, "--progress", "0s", env={"PG_URI": self.pg.dsn}) as p:
+            wait_for(lambda: self.pg.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                            "'sluice' AND wait_event_type = 'Lock'") != "0",
+                     timeout=EXIT_BOUND, what="the sink's COPY to wait")
+            log = p.stderr_text()
+            self.assertIn("routes: assigning its 1 partitions directly", log)
+            group = "sluice.first.store" + re.search(r"consumer group suffix `([^`]+)`", log).group(1)
+            stored = self.stored_offsets().get(group, {}).get(0, 0)
+            self.assertLessEqual(stored, n // 2)
+            self.pg.sql(f"""SET lock_timeout = '30s';
+                INSERT INTO sluice_offsets (consumer_group, topic, partition, next_offset)
+                VALUES ('{group}', 'routes', 0, {stored + skipped})
+                ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""")
+            lock.release()  # the held COPY goes on, and its offsets check fails
+            try:
+                rc = p.wait(timeout=EXIT_BOUND)
+            except subprocess.TimeoutExpired:
+                self.fail(f"the fenced run did not end\n{p.stderr_text()}")
+            log = p.stderr_text()
+        self.assertEqual(rc, 0, log)
+        self.assertRegex(log, r"store: fenced, batch of \d+ rolled back; re-reading stored offsets and seeking")
+        self.assertNotIn(JOINED, log)
+        # every record once, except those the other instance's offset covers
+        self.assertEqual(self.stored_offsets()[group], {0: n})
+        seqs = {int(row[0]) for row in self.pg.sql("SELECT seq FROM routes")}
+        self.assertEqual(int(self.pg.scalar("SELECT count(*) FROM routes")), len(seqs))
+        self.assertEqual(set(range(n)) - seqs, set(range(stored, stored + skipped)))
