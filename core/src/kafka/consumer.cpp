@@ -50,6 +50,10 @@ Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
   conf.release();
   rd_kafka_poll_set_consumer(rk_.get());
   queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+  if (settings_.assign_directly) {
+    assign_every_partition();
+    return;
+  }
 
   KafkaPartitions topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), settings_.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -68,6 +72,7 @@ Consumer::~Consumer() {
 void Consumer::close() {
   if (closed_) return;
   closed_ = true;
+  if (settings_.assign_directly && !assigned_.empty()) revoke_directly_assigned();
   queue_.reset();
   rd_kafka_consumer_close(rk_.get());
   rethrow_rebalance_error();
@@ -92,7 +97,37 @@ void Consumer::rethrow_rebalance_error() {
   if (auto e = std::exchange(rebalance_error_, nullptr)) std::rethrow_exception(e);
 }
 
-void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
+// No group to join, so no rebalance callback: every partition the topic has
+// is assigned here, through the same steps a group's assignment takes.
+void Consumer::assign_every_partition() {
+  std::vector<int32_t> ids = partition_ids(rk_.get(), settings_.topic, kWatermarkTimeout);
+  KafkaPartitions list(rd_kafka_topic_partition_list_new(static_cast<int>(ids.size())));
+  for (int32_t p : ids) rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), p);
+  spdlog::info("{}: assigning its {} partitions directly: this process is the topic's only reader (the embedded "
+               "broker), so no consumer group is joined", settings_.topic, ids.size());
+  if (rd_kafka_resp_err_t err = assign(list.get()))
+    throw Error(errc::fatal, "assign the partitions of `" + settings_.topic + "`: " + rd_kafka_err2str(err));
+}
+
+// What a group's revocation does on leaving, for partitions assigned directly.
+void Consumer::revoke_directly_assigned() {
+  KafkaPartitions list(rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
+  std::string described;
+  for (int32_t p : assigned_) {
+    rd_kafka_topic_partition_list_add(list.get(), settings_.topic.c_str(), p);
+    described += (described.empty() ? "" : " ") + std::to_string(p);
+  }
+  spdlog::info("{}: revoking partitions {} on leaving (assigned directly)", settings_.topic, described);
+  try {
+    revoke(list.get());
+  } catch (...) {
+    // Kept for close() to throw once the handle has been closed.
+    if (!rebalance_error_) rebalance_error_ = std::current_exception();
+    rd_kafka_assign(rk_.get(), nullptr);
+  }
+}
+
+rd_kafka_resp_err_t Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
   rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), partitions, 30000);
   if (err)
     throw Error(errc::unavailable, "reading committed offsets of `" + settings_.topic +
@@ -120,7 +155,7 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* partitions) {
                  (tp.offset >= 0 ? std::to_string(tp.offset) : "start");
   }
   spdlog::info("{}: assigned partitions {}", settings_.topic, described.empty() ? "none" : described);
-  rd_kafka_assign(rk_.get(), partitions);
+  return rd_kafka_assign(rk_.get(), partitions);
 }
 
 // A stored offset is checked against what the partition's log holds before

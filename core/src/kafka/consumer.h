@@ -1,4 +1,6 @@
-// A consumer-group member for one topic, with offsets handled by the caller:
+// A reader of one topic, with offsets handled by the caller: a member of a
+// consumer group, or (a single process on the embedded broker) the owner of
+// every partition, assigned directly. Either way:
 // nothing is committed in the background, positions on assignment come from
 // the listener (a sink may keep its own offsets), and an offset the broker's
 // log does not hold (fell behind its retention, or stored for another log:
@@ -37,6 +39,12 @@ struct ConsumerSettings {
   // beginning means from offset 0, and a log start past 0 means records
   // were lost before the sink got to them.
   bool fresh_log = false;
+  // This consumer is the topic's only reader (the embedded broker, with its
+  // sinks in this process): it takes every partition at once instead of
+  // joining `group`, whose first join waits for more members (3 s on the
+  // embedded broker). The listener is called as for a group's assignment,
+  // and offsets are still read and committed under `group`.
+  bool assign_directly = false;
 };
 
 class Consumer {
@@ -62,7 +70,8 @@ class Consumer {
   // Sum over assigned partitions of (cached high watermark - position).
   int64_t lag() const;
 
-  // Leaves the group cleanly (revokes first).
+  // Leaves the group cleanly (revokes first; assigned directly, the
+  // partitions are revoked here as a group would).
   void close();
 
   const std::string& topic() const { return settings_.topic; }
@@ -70,7 +79,9 @@ class Consumer {
  private:
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
-  void assign(rd_kafka_topic_partition_list_t* partitions);
+  rd_kafka_resp_err_t assign(rd_kafka_topic_partition_list_t* partitions);
+  void assign_every_partition();
+  void revoke_directly_assigned();
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   void rethrow_rebalance_error();
   void check_start_offsets(std::map<int32_t, int64_t>& start);

@@ -3,6 +3,9 @@
 // the newest 5 MB of each partition.
 #pragma once
 
+#include <chrono>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "kafka/handles.h"
@@ -24,6 +27,8 @@ class EmbeddedBroker {
  private:
   KafkaHandle owner_;       // the mock cluster runs on this handle's threads
   KafkaMockCluster cluster_;
+  std::set<std::string> created_;
+  std::optional<std::chrono::steady_clock::time_point> last_request_done_;
 };
 
 }  // namespace sluice

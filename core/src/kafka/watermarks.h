@@ -4,10 +4,16 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "kafka/handles.h"
 
 namespace sluice {
+
+// The ids of the partitions of `topic`, from the brokers' metadata, asked
+// through any client handle. Throws sluice::Error(unavailable), also for a
+// topic the brokers do not know.
+std::vector<int32_t> partition_ids(rd_kafka_t* rk, const std::string& topic, std::chrono::milliseconds timeout);
 
 // The high watermark (next offset to be written) of every partition of
 // `topic`, asked from the brokers through any client handle.

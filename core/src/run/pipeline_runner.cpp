@@ -1,5 +1,6 @@
 #include "run/pipeline_runner.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -73,6 +74,17 @@ std::string new_run_id() {
   return id;
 }
 
+// A sink on the embedded broker with every other part of the pipeline in
+// this process is its topic's only reader, unless another sink here shares
+// its consumer group there: then the group must divide the partitions.
+bool only_reader(const PipelineConfig& config, const RunOptions& options, const StepConfig& sink) {
+  if (!config.kafka.embedded() || options.only != RunOptions::Only::all) return false;
+  const std::string group = consumer_group(config, sink);
+  return std::count_if(config.sinks.begin(), config.sinks.end(), [&](const StepConfig& other) {
+           return other.topic == sink.topic && consumer_group(config, other) == group;
+         }) == 1;
+}
+
 bool all_done(const std::vector<std::unique_ptr<Worker>>& workers) {
   for (const auto& w : workers)
     if (!w->done) return false;
@@ -112,9 +124,20 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     for (const auto& step : run_sinks ? config.sinks : std::vector<StepConfig>{}) {
       std::string group = consumer_group(config, step) + group_suffix;
       PluginContext ctx{config.name, step.name, step.topic, group, pipeline_dir(config)};
-      sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx),
-                                                   SinkLog{bootstrap, group, broker != nullptr}, stop,
-                                                   SinkLimits{options.exit_after}));
+      SinkLog log{bootstrap, group, broker != nullptr, only_reader(config, options, step)};
+      try {
+        sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx), log,
+                                                     stop, SinkLimits{options.exit_after}));
+      } catch (const Error& e) {
+        // Assigned directly, the sink reads its stored offsets here, where a
+        // stop may cut its retries short: nothing was read, nothing is lost.
+        if (stop.requested() && (e.retriable() || e.stopped())) {
+          spdlog::info("{}: {}; stopped before reading anything", step.name, e.what());
+          return failures.any() ? kExitRuntime : kExitOk;
+        }
+        failures.record(step.name, e);
+        return failures.config() ? kExitConfig : kExitRuntime;
+      }
     }
     if (run_sources && !config.sources.empty()) {
       producer = std::make_unique<Producer>(config.kafka, bootstrap);

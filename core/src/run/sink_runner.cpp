@@ -45,6 +45,7 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   ConsumerSettings settings;
   settings.group = log.group;
   settings.fresh_log = log.fresh_log;
+  settings.assign_directly = log.assign_directly;
   settings.topic = step.topic;
   settings.start_from_latest = value_or<std::string>(step.values, "start_from", "earliest") == "latest";
   settings.skip_expired = value_or<std::string>(step.values, "on_expired", "error") == "skip";

@@ -29,6 +29,7 @@ struct SinkLog {
   std::string bootstrap;
   std::string group;       // the consumer group, also the key of the offsets a sink stores
   bool fresh_log = false;  // the embedded broker's: it began with this run, at offset 0
+  bool assign_directly = false;  // the log's only reader: takes every partition, joins no group
 };
 
 struct SinkLimits {
