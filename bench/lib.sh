@@ -93,10 +93,24 @@ rm "$work/records.jsonl"
 # Every measurement starts from an empty table and a checkpoint, so none pays
 # for the WAL of the one before.
 reset_table() { psql -X -q -v ON_ERROR_STOP=1 -d "$PG_URI" -c "TRUNCATE $1" -c "CHECKPOINT"; }
-# The table holds exactly seq 0..N-1, each once.
-check_all_rows() {  # TABLE N
-  local got; got=$(sql "SELECT count(*) || ' ' || count(DISTINCT seq) || ' ' || min(seq) || ' ' || max(seq) FROM $1")
-  [ "$got" = "$2 $2 0 $(($2 - 1))" ] || { echo "$1: rows (count distinct min max) $got, expected $2 $2 0 $(($2 - 1))" >&2; exit 1; }
+# What every table must hold after a measured run: rows.csv's rows, each once
+# (seq 0..N-1, each once, and exact sums of the other columns).
+fingerprint() {  # TABLE
+  sql "SELECT count(*) || ' ' || count(DISTINCT seq) || ' ' || min(seq) || ' ' || max(seq) || ' ' ||
+              sum(user_id) || ' ' || sum(ts::numeric) || ' ' || sum(lat::numeric) || ' ' || sum(lon::numeric)
+       FROM $1"
+}
+sql "CREATE TABLE routes_expected (LIKE routes_nopk)"
+sql "\\copy routes_expected FROM '$work/rows.csv' WITH (FORMAT csv)"
+expected=$(fingerprint routes_expected)
+sql "DROP TABLE routes_expected"
+case "$expected" in
+  "$records $records 0 $((records - 1)) "*) ;;
+  *) echo "rows.csv holds (count, distinct seq, min, max, ...) $expected, expected seq 0..$((records - 1)) once each" >&2; exit 1 ;;
+esac
+check_all_rows() {  # TABLE
+  local got; got=$(fingerprint "$1")
+  [ "$got" = "$expected" ] || { echo "$1 holds (count, distinct seq, min, max, sums) $got, expected $expected" >&2; exit 1; }
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
@@ -107,14 +121,14 @@ psql_copy() {
   ms=$(psql -X -q -v ON_ERROR_STOP=1 -d "$PG_URI" -c '\timing on' \
     -c "\\copy $1 FROM '$work/rows.csv' WITH (FORMAT csv)" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
   [ -n "$ms" ] || { printf '%s\n' 'psql printed no \timing of the \copy' >&2; exit 1; }
-  check_all_rows "$1" "$records"
+  check_all_rows "$1"
   rate "$records" "$(awk -v ms="$ms" 'BEGIN { print ms / 1000 }')"
 }
 # libpq COPY (csv|binary) of rows.csv into TABLE -> rows/s
 libpq_copy() {
   reset_table "$2"
   "$bin/bench/copy_ceiling" "$1" "$PG_URI" "$2" "$work/rows.csv"
-  check_all_rows "$2" "$records"
+  check_all_rows "$2"
 }
 # psql's start and connect, which (a) leaves out -> ms of its wall time
 psql_start_ms() {
@@ -147,7 +161,7 @@ TOML
   } >"$work/$name.toml"
   python3 bench/measure.py "$work/m" "$sluice" run "$work/$name.toml" --only sinks \
     --exit-after "$records" --progress 0s 2>"$log" || { echo "$name: sluice failed" >&2; cat "$log" >&2; exit 1; }
-  check_all_rows "$table" "$records"
+  check_all_rows "$table"
   # "store: N records in Xs, R records/s (from the first record received to the last written)"
   logged=$(grep -o 'store: [0-9]* records in [0-9.]*s, [0-9]* records/s' "$log" | tail -1 | awk '{ print $6 }')
   [ -n "$logged" ] || { echo "$name: no rate line in the sink's log" >&2; cat "$log" >&2; exit 1; }
