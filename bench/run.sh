@@ -13,6 +13,10 @@
 # Prints min-max over the runs of each rate, each ratio (taken within a run)
 # and each peak RSS. How each way is timed: see bench/lib.sh.
 # Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_RECORDS=5000] bash bench/run.sh
+# It took 12-16 min with RUNS=3 on the 2-core machine while parallel builds
+# kept its load average at 11-13 (each sluice run spends ~4 s starting and
+# joining its group); RUNS=1 for a quick look. RECORDS much above 2M may pass
+# the broker's ~5 MB per partition; the dump's check then stops the script.
 set -euo pipefail
 baseline_n=${BASELINE_RECORDS:-5000}
 # shellcheck source=bench/lib.sh
