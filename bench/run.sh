@@ -1,95 +1,126 @@
 #!/usr/bin/env bash
-# The PostgreSQL sink benchmark, in one run on this machine: 1,000,000 route
-# records, the same table shape, three ways:
-#   (a) raw libpq COPY FROM STDIN (text) of pre-formatted rows, 100k per transaction: the ceiling
-#   (b) sluice: Kafka -> PostgreSQL, exactly once, typed columns, from a topic filled beforehand,
-#       100k rows per transaction like (a); binary COPY (what `copy_format = "auto"` picks here),
-#       then the same with text COPY and with the default batch of 10k rows, for comparison
-#   (c) a row-per-INSERT-and-commit consumer, as hand-made scripts do (measured on fewer rows)
-# and prints b/a and b/c. Usage: bash bench/run.sh [RECORDS]
+# The PostgreSQL sink benchmark, in one run on this machine: RECORDS (default
+# 1,000,000) route records in 32 partitions, read from a topic filled
+# beforehand, into two table shapes (with and without a primary key), RUNS
+# (default 3) times each, every way back to back in each run:
+#   (a) psql \copy of the same rows as CSV, one transaction
+#   (b) raw libpq binary COPY of the same rows, one transaction (and CSV, without psql)
+#   sluice's sink with its DEFAULT settings, alone in its process (--only sinks
+#       against a separate `sluice broker`), exactly once; its peak RSS (VmHWM);
+#       then tuned variants as extra lines (100k-row batches, text COPY)
+#   (c) a row-per-INSERT-and-commit consumer, as hand-made scripts do (fewer rows)
+# and the time to first row of `sluice run` on the embedded broker.
+# Prints min-max over the runs of each rate, each ratio (taken within a run)
+# and each peak RSS. How each way is timed: see bench/lib.sh.
+# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_RECORDS=5000] bash bench/run.sh
+# It took 12-16 min with RUNS=3 on the 2-core machine while parallel builds
+# kept its load average at 11-13 (each sluice run spends ~4 s starting and
+# joining its group); RUNS=1 for a quick look. RECORDS much above 2M may pass
+# the broker's ~5 MB per partition; the dump's check then stops the script.
 set -euo pipefail
-n=${1:-1000000}
-baseline_n=${BASELINE_RECORDS:-20000}
+baseline_n=${BASELINE_RECORDS:-5000}
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
-cat >"$work/bench.toml" <<TOML
-name = "bench"
-[kafka]
-bootstrap_servers = "\${KAFKA_BOOTSTRAP}"
-compression = "zstd"
+
+# A sluice sink run of one table shape, noted under "<table>.<key>": its rate,
+# wall-time rate, peak RSS, and their ratios to the same run's COPY lines.
+# (A failure inside "$(...)" ends only that subshell: results are assigned
+# before they are used, so that `set -e` ends the script.)
+sluice_line() {  # TABLE RUN COPY_RATE BINARY_RATE KEY [TOML LINES...]
+  local t=$1 run=$2 copy=$3 binary=$4 key=$5 out logged wall peak
+  shift 5
+  out=$(sluice_sink "$key-$t-$run" "$t" "$@")
+  read -r logged wall peak <<<"$out"
+  note "$t.$key" "$logged"
+  note "$t.$key.rss" "$peak"
+  note "$t.$key/copy" "$(ratio "$logged" "$copy")"
+  note "$t.$key/binary" "$(ratio "$logged" "$binary")"
+  note "$t.$key.wall" "$wall"
+  note "$t.$key.wall/copy" "$(ratio "$wall" "$copy")"
+  note "$t.$key.wall/binary" "$(ratio "$wall" "$binary")"
+  echo "run $run $t: sluice $key $logged rows/s (wall $wall), peak RSS $((peak / 1024)) MiB;" \
+    "\\copy $copy, binary COPY $binary" >&2
+}
+# One run of one table shape: the COPY lines, then sluice's, back to back.
+measure_shape() {  # TABLE RUN
+  local t=$1 run=$2 copy binary csv
+  copy=$(psql_copy "$t")
+  binary=$(libpq_copy binary "$t")
+  csv=$(libpq_copy csv "$t")
+  note "$t.copy" "$copy"
+  note "$t.binary" "$binary"
+  note "$t.csv" "$csv"
+  sluice_line "$t" "$run" "$copy" "$binary" default
+  sluice_line "$t" "$run" "$copy" "$binary" batch100k "batch_max_rows = 100000"
+  if [ "$t" = routes_pk ]; then sluice_line "$t" "$run" "$copy" "$binary" text 'copy_format = "text"'; fi
+}
+
+for run in $(seq "$runs"); do
+  measure_shape routes_pk "$run"
+  measure_shape routes_nopk "$run"
+done
+
+# (c) the hand-made consumer, on the first $baseline_n records it gets (it is slow)
+reset_table routes_pk
+c=$("$bin/bench/row_per_insert" "$KAFKA_BOOTSTRAP" routes "$PG_URI" routes_pk "$baseline_n")
+[ "$(sql "SELECT count(*) FROM routes_pk")" = "$baseline_n" ] || { echo "row_per_insert: wrong row count" >&2; exit 1; }
+
+# Time to first row: `sluice run` of a whole pipeline on the embedded broker
+# (random_routes -> postgres, sink defaults), from the command's start to the
+# first row visible in PostgreSQL, polled every 5 ms.
+cat >"$work/first_row.toml" <<TOML
+name = "first_row"
 [[sources]]
 type = "random_routes"
 topic = "routes"
 key = "user_id"
-count = $n
-seed = 7
-[[sinks]]
-name = "dump"
-type = "file"
-topic = "routes"
-path = "$work/records.jsonl"
-group = "bench-dump"
-TOML
-echo "filling topic routes with $n records..." >&2
-"$bin/core/sluice" run "$work/bench.toml" --only sources --progress 0s 2>"$work/fill.log"
-# The records as JSON lines, for (a)'s rows, read back through Kafka.
-"$bin/core/sluice" run "$work/bench.toml" --only sinks --exit-after "$n" --progress 0s 2>"$work/dump.log"
-[ "$(wc -l <"$work/records.jsonl")" = "$n" ] || { echo "dump incomplete: records were lost (trimmed by the broker?)" >&2; exit 1; }
-
-count_rows() { psql -X -A -t -d "$PG_URI" -c "SELECT count(*) FROM routes"; }
-check_rows() {
-  local got; got=$(count_rows)
-  [ "$got" = "$1" ] || { echo "row count $got, expected $1: records were lost (trimmed by the broker?)" >&2; exit 1; }
-}
-
-# (b) sluice, exactly once, each run from the start of the topic in a fresh
-# consumer group; its summary gives the rate from the first record received
-# to the last row committed.
-sluice_rate() {  # GROUP COPY_FORMAT BATCH_MAX_ROWS
-  psql -X -q -d "$PG_URI" -c "TRUNCATE routes"
-  cat >"$work/sink-$1.toml" <<TOML
-name = "bench"
-[kafka]
-bootstrap_servers = "\${KAFKA_BOOTSTRAP}"
+partitions = 8
+count = 200000
 [[sinks]]
 name = "store"
 type = "postgres"
 topic = "routes"
-group = "$1"
 conninfo = "\${PG_URI}"
-table = "routes"
-copy_format = "$2"
-batch_max_rows = $3
+table = "routes_pk"
 TOML
-  "$bin/core/sluice" run "$work/sink-$1.toml" --exit-after "$n" --progress 0s 2>"$work/sink-$1.log"
-  check_rows "$n"
-  grep -o 'store: [0-9]* records in [0-9.]*s, [0-9]* records/s' "$work/sink-$1.log" | awk '{print $6}'
+for run in $(seq "$runs"); do
+  reset_table routes_pk
+  first=$("$bin/bench/first_row" "$PG_URI" routes_pk "$sluice" run "$work/first_row.toml" --progress 0s \
+    2>"$work/first_row-$run.log")
+  note first_row "$first"
+  echo "run $run: first row after $first s" >&2
+done
+psql_ms=$(psql_start_ms)
+
+row() { printf '%-52s %13s %13s %13s %13s\n' "$@"; }
+shape() {  # TABLE TITLE
+  local t=$1
+  printf '\n%s\n' "$2"
+  row "" "rows/s" "sluice/\\copy" "sluice/binary" "peak RSS"
+  row "(a) psql \\copy, CSV, one transaction" "$(span "$t.copy" rate)"
+  row "(b) libpq COPY binary, one transaction" "$(span "$t.binary" rate)"
+  row "    libpq COPY CSV, one transaction" "$(span "$t.csv" rate)"
+  row "sluice, DEFAULT settings" "$(span "$t.default" rate)" "$(span "$t.default/copy" ratio)" \
+    "$(span "$t.default/binary" ratio)" "$(span "$t.default.rss" mb)"
+  row "    the same, by the sink process's wall time" "$(span "$t.default.wall" rate)" \
+    "$(span "$t.default.wall/copy" ratio)" "$(span "$t.default.wall/binary" ratio)"
+  row "sluice, batch_max_rows = 100000" "$(span "$t.batch100k" rate)" "$(span "$t.batch100k/copy" ratio)" \
+    "$(span "$t.batch100k/binary" ratio)" "$(span "$t.batch100k.rss" mb)"
+  if [ "$t" = routes_pk ]; then
+    row "sluice, copy_format = \"text\"" "$(span "$t.text" rate)" "$(span "$t.text/copy" ratio)" \
+      "$(span "$t.text/binary" ratio)" "$(span "$t.text.rss" mb)"
+  fi
 }
-b=$(sluice_rate bench-binary binary 100000)
-b_text=$(sluice_rate bench-text text 100000)
-b_small=$(sluice_rate bench-small binary 10000)
-
-# (a) the ceiling: the same records pre-formatted as COPY text, 100k rows per transaction
-python3 - "$work/records.jsonl" >"$work/rows.copy" <<'PY'
-import datetime, json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    ts = datetime.datetime.fromtimestamp(r["ts"], datetime.timezone.utc).isoformat(sep=" ")
-    print(f'{r["seq"]}\t{r["user_id"]}\t{ts}\t{r["lat"]}\t{r["lon"]}')
-PY
-psql -X -q -d "$PG_URI" -c "TRUNCATE routes"
-a=$("$bin/bench/copy_ceiling" "$PG_URI" routes "$work/rows.copy")
-check_rows "$n"
-
-# (c) the hand-made consumer, on the first $baseline_n records (it is slow)
-psql -X -q -d "$PG_URI" -c "TRUNCATE routes"
-c=$("$bin/bench/row_per_insert" "$KAFKA_BOOTSTRAP" routes "$PG_URI" "$baseline_n")
-check_rows "$baseline_n"
-
-printf '\n%-58s %12s\n' "PostgreSQL sink, $n routes records, $(nproc) cores" "rows/s"
-printf '%-58s %12s\n' "(a) raw libpq COPY text, 100k rows/transaction (ceiling)" "$a"
-printf '%-58s %12s\n' "(b) sluice: Kafka -> PostgreSQL, exactly once, binary COPY" "$b"
-printf '%-58s %12s\n' "    the same, text COPY" "$b_text"
-printf '%-58s %12s\n' "    the same, binary COPY, default batch of 10k rows" "$b_small"
-printf '%-58s %12s\n' "(c) row-per-INSERT consumer, commit per row ($baseline_n rows)" "$c"
-awk -v a="$a" -v b="$b" -v c="$c" -v t="$b_text" -v s="$b_small" 'BEGIN {
-  printf "b/a = %.2f   (target >= 0.75; text COPY %.2f, 10k-row batches %.2f)\nb/c = %.0fx\n", b / a, t / a, s / a, b / c }'
+printf '\nPostgreSQL sink, %s routes records in 32 partitions, %s cores, %s runs: min-max over the runs\n' \
+  "$records" "$(nproc)" "$runs"
+echo "(ratios are taken within each run, every way back to back; sluice is timed from its first"
+echo " record received to its last row committed, and also by its process's wall time, start"
+printf '%s\n' ' incl. group join to exit; psql by its \timing of the \copy, which leaves out its start and'
+echo " connect, ${psql_ms} ms of wall time here)"
+shape routes_pk "table with a primary key: (seq bigint primary key, user_id integer, ts, lat, lon double precision)"
+shape routes_nopk "table without a primary key: (seq bigint, user_id integer, ts, lat, lon double precision)"
+echo
+row "(c) row-per-INSERT consumer, commit per row ($baseline_n rows)" "$c"
+awk -v c="$c" -v lo="$(lowest routes_pk.default)" 'BEGIN { printf "sluice defaults / (c) >= %.0fx\n", lo / c }'
+echo "time to first row, \`sluice run\` on the embedded broker to the first row committed: $(span first_row s)"
+echo "targets: sluice/\\copy >= 0.9 with the defaults, both shapes; peak RSS <= 64 MiB; first row <= 1 s"
