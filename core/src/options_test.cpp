@@ -150,10 +150,10 @@ TEST(Options, InnerProblemsNameTheInnerKeyLineAndColumn) {
       "[[items]]\nevery = \"soon\"\n"
       "[main]\nurl = 3\n");
   std::string text = all(d);
-  EXPECT_NE(text.find("f.toml:6:1: error: items[1].evry: unknown key (did you mean `every`?)"), std::string::npos) << text;
-  EXPECT_NE(text.find("f.toml:7:1: error: items[2].url: missing required option"), std::string::npos) << text;
-  EXPECT_NE(text.find("f.toml:8:9: error: items[2].every: `soon` is not a duration"), std::string::npos) << text;
-  EXPECT_NE(text.find("f.toml:10:7: error: main.url: expected a string, found an integer"), std::string::npos) << text;
+  EXPECT_NE(text.find("f.toml:5:1: error: items[1].evry: unknown key (did you mean `every`?)"), std::string::npos) << text;
+  EXPECT_NE(text.find("f.toml:6:1: error: items[2].url: missing required option"), std::string::npos) << text;
+  EXPECT_NE(text.find("f.toml:7:9: error: items[2].every: `soon` is not a duration"), std::string::npos) << text;
+  EXPECT_NE(text.find("f.toml:9:7: error: main.url: expected a string, found an integer"), std::string::npos) << text;
   EXPECT_NE(validate("items = [\"x\"]\n").errors.at(0).find("f.toml:1:10: error: items[0]: expected a table"),
             std::string::npos);
   EXPECT_NE(validate("items = 1\n").errors.at(0).find("items: expected an array of tables"), std::string::npos);

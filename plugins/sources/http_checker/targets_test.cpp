@@ -123,21 +123,21 @@ TEST(Targets, FileErrorsUseTheTargetTablesMessages) {
 
 TEST(Targets, InlineTargetsOverrideTheSourceAndShareRegexes) {
   CheckerConfig c;
-  c.regex = "ok";
   c.headers = {{"X-A", "1"}};
   TargetConfig a;
+  a.regex = std::string("ok");
   a.url = "http://127.0.0.1:1/";
   a.name = "a";
   a.method = "HEAD";
   a.interval = std::chrono::seconds(2);
   a.expect_status = {"204", "300-302"};
   a.headers = {{"X-B", "2"}};
-  a.ca_file = "ca.pem";
+  a.ca_file = "/etc/p/ca.pem";
   TargetConfig b;
   b.url = "http://127.0.0.1:2/";
-  b.regex = "ok";
+  b.regex = std::string("ok");
   c.targets = {a, b};
-  auto targets = load_targets(with_paths_from(c, "/etc/p"), "checker");
+  auto targets = load_targets(c, "checker");
   ASSERT_EQ(targets.size(), 2u);
   EXPECT_EQ(targets[0].name, "a");
   EXPECT_TRUE(targets[0].head);
