@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "sluice/plugin_info.h"
@@ -18,6 +19,9 @@ const char* to_string(OptionType type) {
     case OptionType::duration: return "duration";
     case OptionType::string_list: return "string list";
     case OptionType::string_map: return "table";
+    case OptionType::size: return "size";
+    case OptionType::table: return "table of options";
+    case OptionType::table_list: return "array of tables";
   }
   return "?";
 }
@@ -39,6 +43,25 @@ std::optional<Milliseconds> parse_duration(const std::string& text) {
   else if (unit == "d") ms_per_unit = 86'400'000;
   else return std::nullopt;
   return Milliseconds(static_cast<int64_t>(std::llround(number * ms_per_unit)));
+}
+
+std::optional<int64_t> parse_size(const std::string& text) {
+  int64_t number = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, number);
+  if (ec != std::errc() || ptr == begin || number < 0) return std::nullopt;
+  std::string unit(ptr, end);
+  if (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);  // "1 MiB"
+  int64_t scale;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KB" || unit == "KiB") scale = int64_t{1} << 10;
+  else if (unit == "MB" || unit == "MiB") scale = int64_t{1} << 20;
+  else if (unit == "GB" || unit == "GiB") scale = int64_t{1} << 30;
+  else if (unit == "TB" || unit == "TiB") scale = int64_t{1} << 40;
+  else return std::nullopt;
+  if (number > INT64_MAX / scale) return std::nullopt;
+  return number * scale;
 }
 
 namespace {
@@ -75,6 +98,18 @@ std::string format_option_value(const OptionValue& value) {
       bool first = true;
       for (const auto& [k, v] : map) out += (first ? " " : ", ") + k + " = " + quote(v), first = false;
       return out + (first ? "}" : " }");
+    }
+    std::string operator()(const std::shared_ptr<const OptionTables>& nested) const {
+      std::string out = "[";
+      if (!nested) return out + "]";
+      for (size_t i = 0; i < nested->tables.size(); ++i) {
+        std::string table = "{";
+        bool first = true;
+        for (const auto& [k, v] : nested->tables[i])
+          table += (first ? " " : ", ") + k + " = " + std::visit(*this, v), first = false;
+        out += (i ? ", " : "") + table + (first ? "}" : " }");
+      }
+      return out + "]";
     }
   };
   return std::visit(Visitor{}, value);

@@ -427,12 +427,13 @@ topic = "checks"
     def test_invalid_source_regex_or_status_stops_check_and_run(self):
         path = self.pipeline('urls = ["http://127.0.0.1:1/"]\nregex = "a("\nexpect_status = "2xx"\n')
         proc = run("check", path, check=2)
-        # core places a plugin's own finding at its [[sources]] table
-        self.assertIn(f"{path}:2:1: error: sources.checker: checker.regex: invalid regex: missing closing "
+        # The option table's own validators: each at its key's value, not at the [[sources]] line.
+        self.assertIn(f"{path}:7:9: error: sources[0].regex: invalid regex: missing closing "
                       "parenthesis at offset 2", proc.stderr)
-        self.assertIn("checker.expect_status: `2xx` is not a status code", proc.stderr)
+        self.assertIn(f"{path}:8:17: error: sources[0].expect_status: `2xx` is not a status code", proc.stderr)
         proc = run("run", path, check=2)
-        self.assertIn("checker.regex: invalid regex: missing closing parenthesis at offset 2", proc.stderr)
+        self.assertIn(f"{path}:7:9: error: sources[0].regex: invalid regex: missing closing parenthesis at offset 2",
+                      proc.stderr)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ struct PluginInfo {
   // retriable when the outside world could not be reached.
   std::function<void(const OptionValues&, const PluginContext&)> probe = nullptr;
   std::string origin = "built-in";  // or the path of the shared object
+  // Cross-field checks of the plugin's options (Options::check), run by core
+  // at load, so `check` and `run` refuse the same. C plugins have none.
+  std::vector<OptionTableCheck> checks = {};
 };
 
 // Declares a plugin whose Impl is constructed from its bound Config:
@@ -47,6 +50,7 @@ struct PluginInfo {
 template <class Impl, class Config>
 PluginInfo source_plugin(std::string name, std::string help, const Options<Config>& options) {
   PluginInfo info{std::move(name), PluginKind::source, std::move(help), options.specs(), {}, {}};
+  info.checks = options.checks();
   info.make_source = [options](const OptionValues& values, const PluginContext& ctx) {
     return std::unique_ptr<Source>(std::make_unique<Impl>(options.bind(values), ctx));
   };
@@ -56,6 +60,7 @@ PluginInfo source_plugin(std::string name, std::string help, const Options<Confi
 template <class Impl, class Config>
 PluginInfo sink_plugin(std::string name, std::string help, const Options<Config>& options) {
   PluginInfo info{std::move(name), PluginKind::sink, std::move(help), options.specs(), {}, {}};
+  info.checks = options.checks();
   info.make_sink = [options](const OptionValues& values, const PluginContext& ctx) {
     return std::unique_ptr<Sink>(std::make_unique<Impl>(options.bind(values), ctx));
   };

@@ -31,6 +31,22 @@ std::string help_text(const OptionSpec& spec) {
   return help;
 }
 
+// A nested table's options follow its own row, named `parent[].key`
+// (`parent.key` for a single table), so the reference shows them too.
+std::vector<OptionSpec> flattened(const std::vector<OptionSpec>& specs, const std::string& prefix = "") {
+  std::vector<OptionSpec> out;
+  for (const auto& s : specs) {
+    OptionSpec row = s;
+    row.name = prefix + s.name;
+    row.fields.clear();
+    out.push_back(row);
+    if (s.fields.empty()) continue;
+    auto inner = flattened(s.fields, row.name + (s.type == OptionType::table_list ? "[]." : "."));
+    out.insert(out.end(), inner.begin(), inner.end());
+  }
+  return out;
+}
+
 void print_table(const std::string& title, const std::string& help, const std::vector<OptionSpec>& specs,
                  bool markdown) {
   if (markdown) {
@@ -67,7 +83,7 @@ void add_plugins(CLI::App& app, const GlobalOptions& global, int& exit_code) {
         if (p->kind != kind) continue;
         std::string title = std::string(to_string(kind)) + " `" + p->name + "`";
         if (p->origin != "built-in") title += " (" + p->origin + ")";
-        print_table(title, p->help, p->options, *markdown);
+        print_table(title, p->help, flattened(p->options), *markdown);
       }
     }
     print_table("options of every source", "name, type and topic, beside the plugin's own",

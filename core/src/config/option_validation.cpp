@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "config/expand.h"
 
@@ -34,8 +35,27 @@ const char* expected(OptionType type) {
     case OptionType::duration: return "a duration string such as \"250ms\", \"30s\" or \"5m\"";
     case OptionType::string_list: return "an array of strings";
     case OptionType::string_map: return "a table of strings";
+    case OptionType::size: return "a size such as \"64MB\", \"1 MiB\" or a number of bytes";
+    case OptionType::table: return "a table";
+    case OptionType::table_list: return "an array of tables";
   }
   return "?";
+}
+
+std::string format_size(double bytes) {
+  auto b = static_cast<int64_t>(bytes);
+  const std::pair<const char*, int64_t> units[] = {{"GB", int64_t{1} << 30}, {"MB", int64_t{1} << 20},
+                                                   {"KB", int64_t{1} << 10}};
+  for (const auto& [unit, scale] : units)
+    if (b != 0 && b % scale == 0) return std::to_string(b / scale) + unit;
+  return std::to_string(b) + "B";
+}
+
+// The position of `key`'s name in `table` (the table's own when absent).
+SourcePos key_pos(const toml::table& table, const std::string& key) {
+  for (const auto& [k, node] : table)
+    if (k.str() == key) return pos_of(k.source());
+  return pos_of(table.source());
 }
 
 class Validator {
@@ -61,6 +81,9 @@ class Validator {
       case OptionType::duration: return duration_value();
       case OptionType::string_list: return list_value();
       case OptionType::string_map: return map_value();
+      case OptionType::size: return size_value();
+      case OptionType::table: return table_value();
+      case OptionType::table_list: return table_list_value();
     }
     return {};
   }
@@ -76,13 +99,17 @@ class Validator {
     scope_.diagnostics->error(std::move(pos), key_, std::move(message), std::move(hint));
   }
 
+  std::string bound_text(double bound) const {
+    return spec_.type == OptionType::size ? format_size(bound) : format_option_value(bound);
+  }
+
   bool in_range(double v) {
     if (spec_.min && v < *spec_.min) {
-      error(pos_of(node_.source()), "must be at least " + format_option_value(*spec_.min));
+      error(pos_of(node_.source()), "must be at least " + bound_text(*spec_.min));
       return false;
     }
     if (spec_.max && v > *spec_.max) {
-      error(pos_of(node_.source()), "must be at most " + format_option_value(*spec_.max));
+      error(pos_of(node_.source()), "must be at most " + bound_text(*spec_.max));
       return false;
     }
     return true;
@@ -154,16 +181,90 @@ class Validator {
     return *d;
   }
 
+  OptionValue size_value() {
+    if (auto n = node_.value_exact<int64_t>()) {
+      if (*n < 0) {
+        error(pos_of(node_.source()), "a size cannot be negative");
+        return {};
+      }
+      return in_range(static_cast<double>(*n)) ? OptionValue(*n) : OptionValue();
+    }
+    auto s = expanded(node_);
+    if (!s) return {};
+    auto bytes = parse_size(*s);
+    if (!bytes) {
+      error(pos_of(node_.source()), "`" + *s + "` is not " + expected(OptionType::size),
+            "units: B, KB, MB, GB, TB (or KiB, MiB, GiB, TiB), all powers of 1024");
+      return {};
+    }
+    return in_range(static_cast<double>(*bytes)) ? OptionValue(*bytes) : OptionValue();
+  }
+
+  // One item of a string list; with one_or_many an integer is its text.
+  std::optional<std::string> list_item(const toml::node& item) {
+    if (spec_.one_or_many)
+      if (auto i = item.value_exact<int64_t>()) return std::to_string(*i);
+    auto s = expanded(item);
+    if (s && spec_.validate && !plugin_accepts(item, *s)) return std::nullopt;
+    return s;
+  }
+
   OptionValue list_value() {
     const toml::array* arr = node_.as_array();
-    if (!arr) return mistyped();
+    if (!arr) {
+      if (!spec_.one_or_many || node_.is_table() || node_.is_array()) return mistyped();
+      auto s = list_item(node_);
+      return s ? OptionValue(std::vector<std::string>{std::move(*s)}) : OptionValue();
+    }
     std::vector<std::string> out;
     for (const auto& item : *arr) {
-      auto s = expanded(item);
+      auto s = list_item(item);
       if (!s) return {};
       out.push_back(std::move(*s));
     }
     return out;
+  }
+
+  // Validates a nested table against the option's own fields, at its own keys.
+  std::optional<OptionValues> nested(const toml::table& table, const std::string& path) {
+    ValidationScope inner = scope_;
+    inner.key_path = path;
+    inner.report_unknown_keys = true;
+    size_t before = scope_.diagnostics->items().size();
+    OptionValues values = validate_options(spec_.fields, table, inner, spec_.checks);
+    if (scope_.diagnostics->items().size() != before) return std::nullopt;
+    return values;
+  }
+
+  OptionValue table_value() {
+    const toml::table* tbl = node_.as_table();
+    if (!tbl) return mistyped();
+    auto values = nested(*tbl, key_);
+    if (!values) return {};
+    return std::make_shared<const OptionTables>(OptionTables{{std::move(*values)}});
+  }
+
+  // Every table is checked (all problems at once); any problem refuses the list.
+  OptionValue table_list_value() {
+    const toml::array* arr = node_.as_array();
+    if (!arr) return mistyped();
+    OptionTables out;
+    bool ok = true;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::node& item = *arr->get(i);
+      const toml::table* tbl = item.as_table();
+      std::string path = key_ + "[" + std::to_string(i) + "]";
+      if (!tbl) {
+        scope_.diagnostics->error(pos_of(item.source()), path, "expected a table, found " + type_name(item));
+        ok = false;
+        continue;
+      }
+      auto values = nested(*tbl, path);
+      if (!values) ok = false;
+      else out.tables.push_back(std::move(*values));
+    }
+    if (!ok) return {};
+    return std::make_shared<const OptionTables>(std::move(out));
   }
 
   OptionValue map_value() {
@@ -200,7 +301,8 @@ class Validator {
 }  // namespace
 
 OptionValues validate_options(const std::vector<OptionSpec>& specs, const toml::table& table,
-                              const ValidationScope& scope) {
+                              const ValidationScope& scope, const std::vector<OptionTableCheck>& checks) {
+  size_t problems_before = scope.diagnostics->items().size();
   OptionValues values;
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back(s.name);
@@ -226,6 +328,19 @@ OptionValues validate_options(const std::vector<OptionSpec>& specs, const toml::
     }
     OptionValue v = Validator(spec, *node, scope).run();
     if (!std::holds_alternative<std::monostate>(v)) values[spec.name] = std::move(v);
+  }
+  // Cross-field checks only see a table whose every option is valid.
+  if (scope.diagnostics->items().size() != problems_before) return values;
+  for (const auto& check : checks) {
+    OptionProblem problem;
+    try {
+      problem = check(values);
+    } catch (const std::exception& e) {
+      problem.message = e.what();
+    }
+    if (!problem.message.empty())
+      scope.diagnostics->error(key_pos(table, problem.key), join_key(scope.key_path, problem.key),
+                               problem.message);
   }
   return values;
 }

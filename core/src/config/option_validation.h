@@ -1,6 +1,6 @@
 // Checks one TOML table against an option table: unknown keys (with the
 // nearest valid key), missing required options, types, ranges, choices and
-// ${...} expansion. Produces values with defaults filled in.
+// ${...} expansion, nested tables at their own keys, and cross-field checks. Produces values with defaults filled in.
 #pragma once
 
 #include <set>
@@ -21,7 +21,8 @@ struct ValidationScope {
   std::string pipeline_dir;  // for option validators: relative paths start here
 };
 
+// `checks`: the table's cross-field checks, run when every option is valid.
 OptionValues validate_options(const std::vector<OptionSpec>& specs, const toml::table& table,
-                              const ValidationScope& scope);
+                              const ValidationScope& scope, const std::vector<OptionTableCheck>& checks = {});
 
 }  // namespace sluice

@@ -135,14 +135,16 @@ class Loader {
                                         ? merged_specs(source_common_options(), step.plugin)
                                         : merged_specs(sink_common_options(), step.plugin);
     scope.report_unknown_keys = step.plugin != nullptr;
-    step.values = validate_options(specs, table, scope);
-    auto text = [&](const char* key) {
-      auto it = step.values.find(key);
-      return it == step.values.end() ? std::string() : std::get<std::string>(it->second);
-    };
-    step.name = text("name").empty() ? text("type") : text("name");
+    const std::vector<OptionTableCheck> no_checks;
+    step.values = validate_options(specs, table, scope, step.plugin ? step.plugin->checks : no_checks);
+    if (kind == PluginKind::source) step.source_common = source_common_options().bind(step.values);
+    else step.sink_common = sink_common_options().bind(step.values);
+    const std::string& name = kind == PluginKind::source ? step.source_common.name : step.sink_common.name;
+    const std::string& type = kind == PluginKind::source ? step.source_common.type : step.sink_common.type;
+    step.name = name.empty() ? type : name;
     step.values["name"] = step.name;
-    step.topic = text("topic");
+    step.source_common.name = step.sink_common.name = step.name;
+    step.topic = kind == PluginKind::source ? step.source_common.topic : step.sink_common.topic;
     load_transforms(table, path, step);
     return step;
   }
@@ -151,29 +153,17 @@ class Loader {
   // and `run` both stop on a script that does not load.
   void load_transforms(const toml::table& table, const std::string& path, StepConfig& step) {
     TransformSettings& t = step.transforms;
-    if (auto it = step.values.find("transform_instructions"); it != step.values.end())
-      if (auto* n = std::get_if<int64_t>(&it->second)) t.instructions = *n;
-    if (auto it = step.values.find("transform_memory"); it != step.values.end())
-      if (auto* text = std::get_if<std::string>(&it->second)) {
-        auto bytes = parse_size(*text);
-        if (bytes && *bytes >= (1u << 20)) {
-          t.memory_bytes = *bytes;
-        } else {
-          const toml::node* node = table.get("transform_memory");
-          diags_.error(node ? pos(node->source()) : step.pos, path + ".transform_memory",
-                       "`" + *text + "` is not a size of at least 1MB", "e.g. \"64MB\"");
-        }
-      }
-    if (auto it = step.values.find("dead_letter_topic"); it != step.values.end())
-      if (auto* topic = std::get_if<std::string>(&it->second)) t.dead_letter_topic = *topic;
-    auto it = step.values.find("transforms");
-    if (it == step.values.end()) return;
-    auto* scripts = std::get_if<std::vector<std::string>>(&it->second);
-    if (!scripts) return;
+    bool source = step.kind == PluginKind::source;
+    t.instructions = source ? step.source_common.transform_instructions : step.sink_common.transform_instructions;
+    t.memory_bytes = static_cast<size_t>(source ? step.source_common.transform_memory
+                                                : step.sink_common.transform_memory);
+    if (source) t.dead_letter_topic = step.source_common.dead_letter_topic.value_or("");
+    const std::vector<std::string>& scripts = source ? step.source_common.transforms : step.sink_common.transforms;
+    if (scripts.empty()) return;
     const toml::node* node = table.get("transforms");
     SourcePos where = node ? pos(node->source()) : step.pos;
     std::filesystem::path base = std::filesystem::path(file_).parent_path();
-    for (const auto& script : *scripts) {
+    for (const auto& script : scripts) {
       std::filesystem::path resolved = std::filesystem::path(script).is_absolute() ? std::filesystem::path(script)
                                                                                    : base / script;
       std::string shown = resolved.lexically_normal().string();
@@ -239,10 +229,7 @@ PipelineConfig load_pipeline_text(const std::string& text, const std::string& or
 }
 
 std::string consumer_group(const PipelineConfig& pipeline, const StepConfig& sink) {
-  auto it = sink.values.find("group");
-  if (it != sink.values.end())
-    if (auto* group = std::get_if<std::string>(&it->second)) return *group;
-  return "sluice." + pipeline.name + "." + sink.name;
+  return sink.sink_common.group.value_or("sluice." + pipeline.name + "." + sink.name);
 }
 
 Secrets secrets_of(const PipelineConfig& pipeline) { return {pipeline.secret_values, pipeline.secret_spans}; }

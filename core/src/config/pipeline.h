@@ -37,7 +37,7 @@ struct SourceCommon {
   std::vector<std::string> transforms;
   std::optional<std::string> dead_letter_topic;
   int64_t transform_instructions = 10'000'000;
-  std::string transform_memory;
+  int64_t transform_memory = 64 << 20;  // bytes
 };
 const Options<SourceCommon>& source_common_options();
 
@@ -51,7 +51,7 @@ struct SinkCommon {
   Milliseconds batch_max_wait{100};
   std::vector<std::string> transforms;
   int64_t transform_instructions = 10'000'000;
-  std::string transform_memory;
+  int64_t transform_memory = 64 << 20;  // bytes
 };
 
 // The Lua transforms of a source or sink, resolved and compiled once at load.
@@ -70,6 +70,10 @@ struct StepConfig {
   std::string topic;
   SourcePos pos;
   OptionValues values;     // common and plugin options together, defaults filled in
+  // The common options bound from the same table (the one of this step's kind;
+  // the other stays default): read these, not `values` by name.
+  SourceCommon source_common;
+  SinkCommon sink_common;
   TransformSettings transforms;
 };
 

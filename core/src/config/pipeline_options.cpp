@@ -45,9 +45,9 @@ const Options<SourceCommon>& source_common_options() {
     .integer("transform_instructions", &SourceCommon::transform_instructions,
              "instruction budget of one transform call; beyond it the record is rejected")
       .def(10'000'000).range(1000, 1e12)
-    .string("transform_memory", &SourceCommon::transform_memory,
-            "memory cap of the transforms' Lua state (e.g. \"64MB\"); beyond it the record is rejected")
-      .def("64MB");
+    .size("transform_memory", &SourceCommon::transform_memory,
+          "memory cap of the transforms' Lua state (e.g. \"64MB\"); beyond it the record is rejected")
+      .def("64MB").range(1 << 20, 1e12);
   return options;
 }
 
@@ -74,9 +74,9 @@ const Options<SinkCommon>& sink_common_options() {
     .integer("transform_instructions", &SinkCommon::transform_instructions,
              "instruction budget of one transform call; beyond it the record is rejected")
       .def(10'000'000).range(1000, 1e12)
-    .string("transform_memory", &SinkCommon::transform_memory,
-            "memory cap of the transforms' Lua state (e.g. \"64MB\"); beyond it the record is rejected")
-      .def("64MB");
+    .size("transform_memory", &SinkCommon::transform_memory,
+          "memory cap of the transforms' Lua state (e.g. \"64MB\"); beyond it the record is rejected")
+      .def("64MB").range(1 << 20, 1e12);
   return options;
 }
 

@@ -113,5 +113,74 @@ TEST_F(PipelineTest, TomlSyntaxErrorHasPosition) {
   EXPECT_TRUE(diags_.has_errors());
 }
 
+TEST_F(PipelineTest, CommonOptionsAreBoundIntoTypedStructs) {
+  PipelineConfig c = load(std::string(kGood) + "group = \"g1\"\nbatch_max_rows = 7\ntransform_memory = \"2 MiB\"\n");
+  ASSERT_FALSE(diags_.has_errors()) << errors();
+  const SinkCommon& sink = c.sinks.at(0).sink_common;
+  EXPECT_EQ(sink.name, "out");
+  EXPECT_EQ(sink.group, "g1");
+  EXPECT_EQ(sink.batch_max_rows, 7);
+  EXPECT_EQ(sink.batch_max_wait, Milliseconds(250));
+  EXPECT_EQ(sink.start_from, "earliest");
+  EXPECT_EQ(sink.on_expired, "error");
+  EXPECT_EQ(sink.transform_memory, int64_t{2} << 20);
+  EXPECT_EQ(c.sinks[0].transforms.memory_bytes, size_t{2} << 20);
+  EXPECT_EQ(consumer_group(c, c.sinks[0]), "g1");
+  const SourceCommon& source = c.sources.at(0).source_common;
+  EXPECT_EQ(source.name, "random_routes");
+  EXPECT_EQ(source.partitions, 8);
+  EXPECT_EQ(source.transform_memory, int64_t{64} << 20);
+}
+
+TEST_F(PipelineTest, SizeOptionRefusesAnUnknownUnitAtItsValue) {
+  load(std::string(kGood) + "transform_memory = \"64XB\"\n");
+  EXPECT_NE(errors().find("p.toml:14:20: error: sinks[0].transform_memory: `64XB` is not a size"), std::string::npos)
+      << errors();
+}
+
+const char* kChecker = R"([[sources]]
+type = "http_checker"
+topic = "checks"
+regex = "ok("
+targets = [
+  { url = "http://127.0.0.1:1/", regex = "a(b" },
+  { url = "ftp://127.0.0.1/", name = "x", methd = "GET" },
+  { url = "http://127.0.0.1:2/", expect_status = [200, "30x"] },
+]
+)";
+
+TEST_F(PipelineTest, InlineCheckerTargetsAreCheckedAtTheirOwnKeys) {
+  load(kChecker);
+  std::string e = errors();
+  EXPECT_NE(e.find("p.toml:4:9: error: sources[0].regex: invalid regex: missing closing parenthesis"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("p.toml:6:42: error: sources[0].targets[0].regex: invalid regex: missing closing parenthesis at "
+                   "offset 3"), std::string::npos) << e;
+  EXPECT_NE(e.find("p.toml:7:11: error: sources[0].targets[1].url: `ftp://127.0.0.1/`: only http and https"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("p.toml:7:43: error: sources[0].targets[1].methd: unknown key (did you mean `method`?)"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("p.toml:8:56: error: sources[0].targets[2].expect_status: `30x` is not a status code"),
+            std::string::npos) << e;
+}
+
+TEST_F(PipelineTest, GoodInlineCheckerTargetsLoad) {
+  PipelineConfig c = load("[[sources]]\ntype = \"http_checker\"\ntopic = \"checks\"\n"
+                          "[[sources.targets]]\nurl = \"http://127.0.0.1:1/\"\nregex = \"ok\"\nexpect_status = 204\n");
+  ASSERT_FALSE(diags_.has_errors()) << errors();
+  const auto& nested = std::get<std::shared_ptr<const OptionTables>>(c.sources.at(0).values.at("targets"));
+  ASSERT_EQ(nested->tables.size(), 1u);
+  EXPECT_EQ(std::get<std::vector<std::string>>(nested->tables[0].at("expect_status")), std::vector<std::string>{"204"});
+}
+
+TEST_F(PipelineTest, UpsertWithoutKeyColumnsIsRefusedAtTheModeKey) {
+  const char* sink = "[[sinks]]\ntype = \"postgres\"\ntopic = \"t\"\nconninfo = \"dbname=x\"\ntable = \"t\"\n";
+  load(std::string(sink) + "mode = \"upsert\"\n");
+  EXPECT_NE(errors().find("p.toml:6:1: error: sinks[0].mode: mode = \"upsert\" needs key_columns"), std::string::npos)
+      << errors();
+  load(std::string(sink) + "mode = \"upsert\"\nkey_columns = [\"id\"]\n");
+  EXPECT_EQ(errors().find("needs key_columns"), std::string::npos) << errors();
+}
+
 }  // namespace
 }  // namespace sluice

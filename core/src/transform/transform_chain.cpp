@@ -359,18 +359,4 @@ std::string check_script(const std::string& path, const std::string& shown, Tran
   return "";
 }
 
-std::optional<size_t> parse_size(const std::string& text) {
-  size_t number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (ec != std::errc() || end == text.data()) return std::nullopt;
-  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
-  size_t scale = unit.empty() || unit == "B" ? 1
-                 : unit == "KB"              ? 1u << 10
-                 : unit == "MB"              ? 1u << 20
-                 : unit == "GB"              ? 1u << 30
-                                             : 0;
-  if (scale == 0 || number > SIZE_MAX / scale) return std::nullopt;
-  return number * scale;
-}
-
 }  // namespace sluice

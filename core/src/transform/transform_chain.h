@@ -138,7 +138,4 @@ class TransformChain {
 // `transform`); "" if it loads, else "shown:line: Lua's message".
 std::string check_script(const std::string& path, const std::string& shown, TransformLimits limits);
 
-// "64MB", "512KB", "1GB", or plain bytes; nullopt when malformed.
-std::optional<size_t> parse_size(const std::string& text);
-
 }  // namespace sluice

@@ -349,13 +349,5 @@ TEST_F(ChainTest, RunawayAllocationIsARejectAndTheStateStaysUsable) {
   EXPECT_EQ(run(*c, R"({"hog":false})").outcome, TransformOutcome::pass);
 }
 
-TEST(ParseSize, Units) {
-  EXPECT_EQ(parse_size("64MB"), size_t{64} << 20);
-  EXPECT_EQ(parse_size("512KB"), size_t{512} << 10);
-  EXPECT_EQ(parse_size("100"), size_t{100});
-  EXPECT_EQ(parse_size("64 MB"), std::nullopt);
-  EXPECT_EQ(parse_size("MB"), std::nullopt);
-}
-
 }  // namespace
 }  // namespace sluice

@@ -49,7 +49,7 @@ TEST_F(TransformConfigTest, NoTransformFunctionAndBadMemoryAreErrors) {
   load("transforms = [\"none.lua\"]\ntransform_memory = \"10\"\n");
   std::string text = diags_.format();
   EXPECT_NE(text.find("none.lua: does not define a function transform(record, meta)"), std::string::npos) << text;
-  EXPECT_NE(text.find("sources[0].transform_memory: `10` is not a size of at least 1MB"), std::string::npos) << text;
+  EXPECT_NE(text.find("sources[0].transform_memory: must be at least 1MB"), std::string::npos) << text;
 }
 
 }  // namespace

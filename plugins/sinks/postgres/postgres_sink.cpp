@@ -203,7 +203,11 @@ sluice::PluginInfo sluice_builtin_postgres() {
       .def("sluice_offsets")
     .string("copy_format", &PgSinkConfig::copy_format,
             "COPY data format: auto (binary unless a column is numeric or of a type without a binary "
-            "form here), binary, or text").def("auto").choices({"auto", "binary", "text"});
+            "form here), binary, or text").def("auto").choices({"auto", "binary", "text"})
+    .check([](const PgSinkConfig& c) -> sluice::OptionProblem {
+      if (c.mode == "upsert" && c.key_columns.empty()) return {"mode", "mode = \"upsert\" needs key_columns"};
+      return {};
+    });
   return sluice::sink_plugin<PostgresSink>(
       "postgres", "writes rows into a PostgreSQL table by COPY, exactly once (rows, rejects and offsets in one "
                   "transaction)", options);

@@ -1,5 +1,5 @@
-// The source's options as bound from the pipeline file. Per-target values in
-// a targets_file override the ones here.
+// The source's options as bound from the pipeline file. Per-target values
+// (inline targets or a targets_file) override the ones here.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,19 @@
 
 namespace http_checker {
 
+// One target written out in full, inline (`targets = [{...}]`, `[[sources.targets]]`)
+// or in a targets file: what it leaves unset is taken from the source.
+struct TargetConfig {
+  std::string url;
+  std::optional<std::string> name, method, regex, ca_file;
+  sluice::StringMap headers;                 // added to the source's headers
+  std::optional<sluice::Milliseconds> interval, timeout;
+  std::vector<std::string> expect_status;    // codes and ranges; empty: the source's
+};
+
 struct CheckerConfig {
   std::vector<std::string> urls;
+  std::vector<TargetConfig> targets;
   std::optional<std::string> targets_file;
   sluice::Milliseconds interval{30'000};
   sluice::Milliseconds timeout{10'000};

@@ -9,6 +9,9 @@ using http_checker::CheckerConfig;
 sluice::PluginInfo sluice_builtin_http_checker() {
   static const auto options = sluice::Options<CheckerConfig>()
     .string_list("urls", &CheckerConfig::urls, "URLs to check with this source's settings (the short form)")
+    .table_list("targets", &CheckerConfig::targets, http_checker::target_options(),
+                "targets written out here (`targets = [{ url = \"...\", regex = \"...\" }]` or "
+                "[[sources.targets]]), with the keys of a targets file's [[targets]]")
     .string("targets_file", &CheckerConfig::targets_file,
             "file of more targets: one URL per line, or (*.toml) [[targets]] tables with per-target "
             "name, url, method, headers, interval, timeout, regex, expect_status, ca_file")
@@ -33,9 +36,10 @@ sluice::PluginInfo sluice_builtin_http_checker() {
     .string("method", &CheckerConfig::method, "HTTP method of the checks").def("GET").choices({"GET", "HEAD"})
     .string_map("headers", &CheckerConfig::headers, "extra request headers, name = value")
     .string("regex", &CheckerConfig::regex, "PCRE2 pattern searched in the body; the record says if it matched")
+      .validate(http_checker::check_regex)
     .string("expect_status", &CheckerConfig::expect_status,
             "accepted statuses, codes and ranges such as \"200-299,301\"; others are error unexpected_status")
-      .def("200-399")
+      .def("200-399").validate(http_checker::check_status)
     .string("ca_file", &CheckerConfig::ca_file, "CA certificates (PEM) to verify TLS with, instead of the system's")
       .validate(http_checker::check_named_file)
     .duration("log_every", &CheckerConfig::log_every,

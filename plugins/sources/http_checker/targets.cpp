@@ -5,14 +5,7 @@
 #include <map>
 #include <sstream>
 
-#ifndef TOML_EXCEPTIONS
-#define TOML_EXCEPTIONS 0
-#endif
-#ifndef TOML_HEADER_ONLY
-#define TOML_HEADER_ONLY 0
-#endif
-#include <toml++/toml.h>
-
+#include "target_options.h"
 #include "sluice/bounded_file.h"
 #include "sluice/error.h"
 
@@ -20,27 +13,10 @@ namespace http_checker {
 
 namespace {
 
-const std::vector<std::string> kTargetKeys = {"name",    "url",   "method",        "headers", "interval",
-                                              "timeout", "regex", "expect_status", "ca_file"};
-
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return {};
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
-// A check can only ever be about http(s); anything else is a typo to report now.
-std::string url_problem(const std::string& url) {
-  CurlUrl u(curl_url());
-  if (!u) return "out of memory";
-  if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
-    return "`" + url + "` is not a valid URL";
-  char* scheme = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) return "`" + url + "` has no scheme";
-  std::string s(scheme);
-  curl_free(scheme);
-  if (s != "http" && s != "https") return "`" + url + "`: only http and https URLs can be checked";
-  return {};
 }
 
 class Loader {
@@ -59,12 +35,15 @@ class Loader {
       errors_.push_back(source_ + ".method: `" + config_.method + "` is not GET or HEAD");
     for (size_t i = 0; i < config_.urls.size(); ++i)
       add_default(config_.urls[i], source_ + ".urls[" + std::to_string(i) + "]");
+    // Inline targets were validated by core at their own keys; what is left
+    // to do is build them (their ca_file is already taken from the pipeline's directory).
+    for (const auto& t : config_.targets) add_target(t, source_ + ".targets", "");
     if (config_.ca_file && !config_.ca_file->empty())
       if (auto problem = sluice::bounded_file_problem(*config_.ca_file, sluice::kMaxListFileBytes); !problem.empty())
         errors_.push_back(source_ + ".ca_file: " + problem);
     if (config_.targets_file && !config_.targets_file->empty()) load_file(*config_.targets_file);
     if (errors_.empty() && targets_.empty())
-      errors_.push_back(source_ + ": no targets: set `urls` or `targets_file`");
+      errors_.push_back(source_ + ": no targets: set `urls`, `targets` or `targets_file`");
     if (!errors_.empty()) {
       std::string message;
       for (const auto& e : errors_) message += (message.empty() ? "" : "\n") + e;
@@ -136,126 +115,43 @@ class Loader {
     }
   }
 
-  std::string at(const toml::source_region& r, const std::string& key) const {
-    return file_ + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column) +
-           ": error: " + key;
-  }
-
+  // The same option table as inline targets, so the same checks and
+  // messages, at file:line:col inside the targets file.
   void load_toml(const std::string& path, const std::string& text) {
-    file_ = path;
-    toml::parse_result parsed = toml::parse(text, path);
-    if (!parsed) {
-      const auto& err = parsed.error();
-      errors_.push_back(at(err.source(), "") + std::string(err.description()));
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    sluice::DocumentValues doc = sluice::validate_toml_document(
+        targets_file_options().specs(), targets_file_options().checks(), text, path, dir);
+    if (!doc.errors.empty()) {
+      errors_.insert(errors_.end(), doc.errors.begin(), doc.errors.end());
       return;
     }
-    const toml::table& root = parsed.table();
-    for (const auto& [key, node] : root)
-      if (key.str() != "targets") errors_.push_back(at(key.source(), std::string(key.str())) + ": unknown key (expected [[targets]])");
-    const toml::node* list = root.get("targets");
-    if (!list) return;
-    const toml::array* arr = list->as_array();
-    if (!arr || !arr->is_array_of_tables()) {
-      errors_.push_back(at(list->source(), "targets") + ": expected an array of tables ([[targets]])");
-      return;
-    }
-    for (size_t i = 0; i < arr->size(); ++i)
-      load_target(*arr->get(i)->as_table(), "targets[" + std::to_string(i) + "]");
+    for (const auto& t : targets_file_options().bind(doc.values).targets) add_target(t, path, dir);
   }
 
-  std::optional<std::string> string_at(const toml::table& t, const std::string& key, const std::string& path) {
-    const toml::node* n = t.get(key);
-    if (!n) return std::nullopt;
-    if (auto s = n->value_exact<std::string>()) return *s;
-    errors_.push_back(at(n->source(), path + "." + key) + ": expected a string");
-    return std::nullopt;
-  }
-
-  std::optional<std::chrono::milliseconds> duration_at(const toml::table& t, const std::string& key,
-                                                       const std::string& path) {
-    auto s = string_at(t, key, path);
-    if (!s) return std::nullopt;
-    auto d = sluice::parse_duration(*s);
-    if (!d) errors_.push_back(at(t.get(key)->source(), path + "." + key) + ": `" + *s +
-                              "` is not a duration such as \"250ms\", \"30s\" or \"5m\"");
-    return d;
-  }
-
-  std::optional<StatusSet> status_at(const toml::node& n, const std::string& key) {
-    std::string text;
-    if (auto s = n.value_exact<std::string>()) text = *s;
-    else if (auto i = n.value_exact<int64_t>()) text = std::to_string(*i);
-    else if (const toml::array* a = n.as_array()) {
-      for (const auto& item : *a) {
-        auto v = item.value_exact<int64_t>();
-        auto s = item.value_exact<std::string>();
-        if (!v && !s) {
-          errors_.push_back(at(item.source(), key) + ": expected status codes or ranges");
-          return std::nullopt;
-        }
-        text += (text.empty() ? "" : ",") + (v ? std::to_string(*v) : *s);
-      }
-    } else {
-      errors_.push_back(at(n.source(), key) + ": expected 200, \"200-299\" or a list of them");
-      return std::nullopt;
+  // `ca_dir`: where the target's relative ca_file starts ("": taken as it is).
+  void add_target(const TargetConfig& t, const std::string& where, const std::string& ca_dir) {
+    Target target = with_defaults(t.url);
+    if (t.name) target.name = *t.name;
+    if (t.method) target.head = *t.method == "HEAD";
+    if (t.interval) target.interval = *t.interval;
+    if (t.timeout) target.timeout = *t.timeout;
+    if (t.regex) target.regex = t.regex->empty() ? nullptr : regex(*t.regex, where + ": regex");
+    if (!t.expect_status.empty()) {
+      std::string text, error;
+      for (const auto& s : t.expect_status) text += (text.empty() ? "" : ",") + s;
+      if (auto set = StatusSet::parse(text, error)) target.expect_status = *set;
+      else errors_.push_back(where + ": expect_status: " + error);
     }
-    std::string error;
-    auto set = StatusSet::parse(text, error);
-    if (!set) errors_.push_back(at(n.source(), key) + ": " + error);
-    return set;
-  }
-
-  void load_target(const toml::table& t, const std::string& path) {
-    size_t errors_before = errors_.size();
-    for (const auto& [key, node] : t)
-      if (std::find(kTargetKeys.begin(), kTargetKeys.end(), std::string(key.str())) == kTargetKeys.end())
-        errors_.push_back(at(key.source(), path + "." + std::string(key.str())) + ": unknown key");
-    auto url = string_at(t, "url", path);
-    if (!url) {
-      if (!t.get("url")) errors_.push_back(at(t.source(), path + ".url") + ": missing required key");
-      return;
-    }
-    if (auto problem = url_problem(*url); !problem.empty())
-      errors_.push_back(at(t.get("url")->source(), path + ".url") + ": " + problem);
-    Target target = with_defaults(*url);
-    if (auto name = string_at(t, "name", path)) target.name = *name;
-    if (auto method = string_at(t, "method", path)) {
-      if (*method != "GET" && *method != "HEAD")
-        errors_.push_back(at(t.get("method")->source(), path + ".method") + ": `" + *method + "` is not GET or HEAD");
-      target.head = *method == "HEAD";
-    }
-    if (auto d = duration_at(t, "interval", path)) target.interval = *d;
-    if (auto d = duration_at(t, "timeout", path)) target.timeout = *d;
-    if (target.timeout.count() <= 0)
-      errors_.push_back(at(t.source(), path + ".timeout") + ": must be more than 0s");
-    if (auto pattern = string_at(t, "regex", path))
-      target.regex = pattern->empty() ? nullptr : regex(*pattern, at(t.get("regex")->source(), path + ".regex"));
-    if (const toml::node* n = t.get("expect_status"))
-      if (auto set = status_at(*n, path + ".expect_status")) target.expect_status = *set;
-    // Relative to the targets file, as the targets file is to the pipeline.
-    if (auto ca = string_at(t, "ca_file", path))
-      target.ca_file = ca->empty() || std::filesystem::path(*ca).is_absolute()
-                           ? *ca
-                           : (std::filesystem::path(file_).parent_path() / *ca).string();
-    if (!target.ca_file.empty())
-      if (auto problem = sluice::bounded_file_problem(target.ca_file, sluice::kMaxListFileBytes); !problem.empty())
-        errors_.push_back(at(t.get("ca_file")->source(), path + ".ca_file") + ": " + problem);
-    if (const toml::node* h = t.get("headers")) {
-      const toml::table* headers = h->as_table();
-      if (!headers) errors_.push_back(at(h->source(), path + ".headers") + ": expected a table of strings");
-      else
-        for (const auto& [k, v] : *headers) {
-          auto value = v.value_exact<std::string>();
-          if (!value) errors_.push_back(at(v.source(), path + ".headers." + std::string(k.str())) + ": expected a string");
-          else append_header(target, std::string(k.str()), *value);
-        }
-    }
-    if (errors_.size() == errors_before) targets_.push_back(std::move(target));
+    if (t.ca_file)
+      target.ca_file = ca_dir.empty() || t.ca_file->empty() || std::filesystem::path(*t.ca_file).is_absolute()
+                           ? *t.ca_file
+                           : (std::filesystem::path(ca_dir) / *t.ca_file).string();
+    for (const auto& [k, v] : t.headers) append_header(target, k, v);
+    targets_.push_back(std::move(target));
   }
 
   const CheckerConfig& config_;
   std::string source_;
-  std::string file_;
   std::shared_ptr<const Regex> defaults_regex_;
   StatusSet defaults_status_;
   std::map<std::string, std::shared_ptr<const Regex>> regexes_;
@@ -269,17 +165,13 @@ std::vector<Target> load_targets(const CheckerConfig& config, const std::string&
   return Loader(config, source_name).load();
 }
 
-sluice::OptionCheck check_named_file(const std::string& path, const std::string& pipeline_dir) {
-  if (path.empty()) return {};
-  std::filesystem::path resolved = std::filesystem::path(path).is_relative() ? std::filesystem::path(pipeline_dir) / path
-                                                                           : std::filesystem::path(path);
-  return {sluice::bounded_file_problem(resolved.string(), sluice::kMaxListFileBytes), {}, {}};
-}
-
 CheckerConfig with_paths_from(CheckerConfig config, const std::string& base_dir) {
   for (auto* path : {&config.targets_file, &config.ca_file})
     if (*path && !(*path)->empty() && std::filesystem::path(**path).is_relative())
       *path = (std::filesystem::path(base_dir) / **path).string();
+  for (auto& target : config.targets)
+    if (target.ca_file && !target.ca_file->empty() && std::filesystem::path(*target.ca_file).is_relative())
+      target.ca_file = (std::filesystem::path(base_dir) / *target.ca_file).string();
   return config;
 }
 

@@ -1,5 +1,5 @@
-// What to check: the targets of one source, from its `urls` option and its
-// targets_file, each with the source's options filled in where the target
+// What to check: the targets of one source, from its `urls` and `targets`
+// options and its targets_file, each with the source's options filled in where the target
 // does not set its own. Everything that can be wrong is found here, at load.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "handles.h"
 #include "regex.h"
 #include "status_set.h"
+#include "target_options.h"
 
 namespace http_checker {
 
@@ -29,12 +30,8 @@ struct Target {
 
 // Throws sluice::Error(config) listing every problem, each as
 // "file:line:col: error: targets[i].key: message" for the targets file.
+// The inline targets are taken as validated (core did, at their own keys).
 std::vector<Target> load_targets(const CheckerConfig& config, const std::string& source_name);
-
-// For the option table, so that check and run refuse it at its line: a
-// targets_file or ca_file must be a regular file of at most
-// sluice::kMaxListFileBytes (a relative one is taken from `pipeline_dir`).
-sluice::OptionCheck check_named_file(const std::string& path, const std::string& pipeline_dir);
 
 // `config` with a relative targets_file and ca_file taken from `base_dir`
 // (the pipeline file's directory), as sluice does for every path in a pipeline.

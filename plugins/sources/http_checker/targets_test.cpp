@@ -107,5 +107,47 @@ TEST(Targets, SourceLevelProblemsNameTheSourceAndKey) {
   std::string error = load_error(c);
   EXPECT_NE(error.find("checker.regex: invalid regex: missing closing parenthesis at offset 1"), std::string::npos) << error;
   EXPECT_NE(error.find("checker.expect_status: `2xx` is not a status code"), std::string::npos) << error;
-  EXPECT_EQ(load_error(CheckerConfig{}), "checker: no targets: set `urls` or `targets_file`");
+  EXPECT_EQ(load_error(CheckerConfig{}), "checker: no targets: set `urls`, `targets` or `targets_file`");
+}
+
+TEST(Targets, FileErrorsUseTheTargetTablesMessages) {
+  CheckerConfig c;
+  c.targets_file = write_temp(".toml", "[[targets]]\nurl = \"http://127.0.0.1/\"\nexpect_status = [200, \"2xx\"]\n"
+                                       "timeout = \"0s\"\n[[target]]\nurl = \"http://127.0.0.1/\"\n");
+  std::string error = load_error(c);
+  const std::string& f = *c.targets_file;
+  EXPECT_NE(error.find(f + ":3:23: error: targets[0].expect_status: `2xx` is not a status code"), std::string::npos) << error;
+  EXPECT_NE(error.find(f + ":4:11: error: targets[0].timeout: must be at least 1"), std::string::npos) << error;
+  EXPECT_NE(error.find(f + ":5:3: error: target: unknown key (did you mean `targets`?)"), std::string::npos) << error;
+}
+
+TEST(Targets, InlineTargetsOverrideTheSourceAndShareRegexes) {
+  CheckerConfig c;
+  c.headers = {{"X-A", "1"}};
+  TargetConfig a;
+  a.regex = std::string("ok");
+  a.url = "http://127.0.0.1:1/";
+  a.name = "a";
+  a.method = "HEAD";
+  a.interval = std::chrono::seconds(2);
+  a.expect_status = {"204", "300-302"};
+  a.headers = {{"X-B", "2"}};
+  a.ca_file = "/etc/p/ca.pem";
+  TargetConfig b;
+  b.url = "http://127.0.0.1:2/";
+  b.regex = std::string("ok");
+  c.targets = {a, b};
+  auto targets = load_targets(c, "checker");
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].name, "a");
+  EXPECT_TRUE(targets[0].head);
+  EXPECT_EQ(targets[0].interval, std::chrono::seconds(2));
+  EXPECT_TRUE(targets[0].expect_status.contains(301));
+  EXPECT_FALSE(targets[0].expect_status.contains(200));
+  EXPECT_EQ(targets[0].ca_file, "/etc/p/ca.pem");
+  ASSERT_TRUE(targets[0].headers && targets[0].headers->next);
+  EXPECT_STREQ(targets[0].headers->next->data, "X-B: 2");
+  EXPECT_EQ(targets[1].name, "http://127.0.0.1:2/");
+  EXPECT_EQ(targets[1].interval, std::chrono::seconds(30));
+  EXPECT_EQ(targets[1].regex.get(), targets[0].regex.get());  // the same pattern, compiled once
 }
