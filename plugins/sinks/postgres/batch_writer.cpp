@@ -94,6 +94,7 @@ void BatchWriter::ensure_rejects_table(PGconn* conn) const {
 }
 
 void BatchWriter::send(PGconn* conn, std::string_view data) {
+  StepTimer timer(timings_, WriteStep::send);
   const size_t chunk = 1 << 20;
   for (size_t at = 0; at < data.size(); at += chunk)
     if (PQputCopyData(conn, data.data() + at, static_cast<int>(std::min(chunk, data.size() - at))) != 1)
@@ -117,6 +118,7 @@ BatchWriter::CopyResult BatchWriter::copy_rows(PGconn* conn, const std::string& 
 
 BatchWriter::CopyResult BatchWriter::end_copy(PGconn* conn) {
   send(conn, copy_trailer(settings_.format));
+  StepTimer timer(timings_, WriteStep::copy_end);
   if (PQputCopyEnd(conn, nullptr) != 1) raise_pg_error(conn, nullptr, "ending COPY");
   CopyResult result;
   PgResult r(PQgetResult(conn));
@@ -214,7 +216,13 @@ void BatchWriter::write_rows(PGconn* conn, EncodedBatch& b, size_t from, size_t 
   upsert_rows(conn, b, from, to);
 }
 
+bool BatchWriter::advance_offsets(PGconn* conn, OffsetStore& offsets, const std::map<int32_t, int64_t>& next) {
+  StepTimer timer(timings_, WriteStep::offsets);
+  return offsets.advance(conn, next);
+}
+
 void BatchWriter::begin(PGconn* conn) {
+  StepTimer timer(timings_, WriteStep::begin);
   // The staging table is made outside the batch's transaction, so that a
   // rollback (a refused row, a fenced batch) does not take it away.
   if (settings_.upsert)
@@ -237,6 +245,7 @@ void BatchWriter::feed(PGconn* conn, const EncodedBatch& b) {
 // would fail the batch on every restart. Key and value go as bytea, exactly.
 void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<const sluice::Message> messages,
                                 size_t from, size_t to) {
+  StepTimer timer(timings_, WriteStep::rejects);
   std::string data, group, topic;
   append_copy_text(group, storable_text(settings_.group));
   for (const auto& reject : b.rejects) {
@@ -268,6 +277,7 @@ void BatchWriter::write_rejects(PGconn* conn, const EncodedBatch& b, std::span<c
 // COMMIT: true when done; false when a deferred constraint refused it (the
 // server then rolled it back), with PostgreSQL's message in `refused`.
 bool BatchWriter::commit(PGconn* conn, std::string& refused) {
+  StepTimer timer(timings_, WriteStep::commit);
   PgResult r(PQexec(conn, "COMMIT"));
   if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
   if (!is_row_error(sqlstate(r.get()))) raise_pg_error(conn, r.get(), "COMMIT");
@@ -289,7 +299,7 @@ BatchWriter::PartOutcome BatchWriter::commit_part(PGconn* conn, EncodedBatch& b,
   write_rows(conn, b, first_row(from), first_row(to));
   write_rejects(conn, b, messages, from, to);
   const auto next = offsets_after(messages, from, to, offsets.expected());
-  if (!offsets.advance(conn, next)) {
+  if (!advance_offsets(conn, offsets, next)) {
     exec(conn, "ROLLBACK");
     return PartOutcome::fenced;
   }
@@ -349,7 +359,7 @@ BatchWriter::Outcome BatchWriter::finish(PGconn* conn, EncodedBatch& batch, std:
     merge_staged(conn, batch, 0, batch.row_end.size());
   }
   write_rejects(conn, batch, messages, 0, messages.size());
-  if (!offsets.advance(conn, next)) {
+  if (!advance_offsets(conn, offsets, next)) {
     exec(conn, "ROLLBACK");
     return Outcome::fenced;
   }

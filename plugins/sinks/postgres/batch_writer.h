@@ -17,6 +17,7 @@
 #include "offset_store.h"
 #include "sluice/message.h"
 #include "table_schema.h"
+#include "write_timings.h"
 
 namespace pgsink {
 
@@ -59,6 +60,7 @@ class BatchWriter {
   // offsets by CAS and commits (in parts, when COMMIT refuses the batch). Each throws sluice::Error (retriable for
   // connection trouble); the server then rolls the transaction back.
   enum class Outcome { committed, fenced };
+  WriteTimings& timings() { return timings_; }
   void begin(PGconn* conn);
   void feed(PGconn* conn, const EncodedBatch& batch);
   Outcome finish(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
@@ -88,10 +90,12 @@ class BatchWriter {
   Outcome commit_in_parts(PGconn* conn, EncodedBatch& batch, std::span<const sluice::Message> messages,
                           OffsetStore& offsets, size_t from, size_t to);
   void exec(PGconn* conn, const std::string& sql);
+  bool advance_offsets(PGconn* conn, OffsetStore& offsets, const std::map<int32_t, int64_t>& next);
 
   TableSchema schema_;
   WriteSettings settings_;
   std::string copy_target_sql_, copy_stage_sql_, merge_sql_;
+  WriteTimings timings_;
   size_t sent_ = 0;  // bytes of the batch's rows already streamed
 };
 

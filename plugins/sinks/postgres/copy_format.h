@@ -32,6 +32,17 @@ inline void append_be(std::string& out, uint64_t v, int bytes) {
   out.append(buf, static_cast<size_t>(bytes));
 }
 
+// A binary COPY field of `bytes` (4 or 8) bytes: its length, then `v`, in
+// one append (the hot path of numbers and timestamps).
+inline void append_be_field(std::string& out, uint64_t v, int bytes) {
+  char buf[12];
+  const int n = 4 + bytes;
+  for (int i = n - 1; i >= 4; --i, v >>= 8) buf[i] = static_cast<char>(v & 0xff);
+  buf[0] = buf[1] = buf[2] = 0;
+  buf[3] = static_cast<char>(bytes);
+  out.append(buf, static_cast<size_t>(n));
+}
+
 // Text forms of timestamps and dates, from microseconds / days since the Unix
 // epoch, in UTC.
 void append_timestamp_text(std::string& out, int64_t unix_micros);

@@ -105,6 +105,11 @@ class PostgresSink : public sluice::Sink {
                          });
   }
 
+  ~PostgresSink() override {
+    const WriteTimings& t = writer_->timings();
+    if (t.batches()) spdlog::debug("postgres sink: {} rows in {} batches: {}", t.rows(), t.batches(), t.totals());
+  }
+
   bool keeps_rejects() const override { return true; }
 
   void on_revoke(const std::string&, const std::vector<int32_t>& partitions) override { offsets_.forget(partitions); }
@@ -114,7 +119,11 @@ class PostgresSink : public sluice::Sink {
     try {
       writer_->begin(conn);
       encode(conn, batch);
-      if (writer_->finish(conn, encoded_, batch, offsets_, next_) == BatchWriter::Outcome::fenced)
+      const auto outcome = writer_->finish(conn, encoded_, batch, offsets_, next_);
+      WriteTimings& timings = writer_->timings();
+      timings.end_batch(encoded_.row_end.size());
+      spdlog::debug("postgres sink: batch of {} rows: {}", encoded_.row_end.size(), timings.last_batch());
+      if (outcome == BatchWriter::Outcome::fenced)
         throw Error(errc::fenced, "the stored offsets of " + describe(next_) +
                                             " are not what this instance expected (another instance wrote "
                                             "them, or an earlier commit's outcome was not received)");
@@ -140,6 +149,10 @@ class PostgresSink : public sluice::Sink {
   void encode(PGconn* conn, std::span<const sluice::Message> batch) {
     encoded_.clear();
     next_.clear();
+    // The encode step's time is the loop's, less the sending it does.
+    WriteTimings& timings = writer_->timings();
+    const auto sent_before = timings.in_batch(WriteStep::send);
+    const auto loop_start = WriteTimings::Clock::now();
     const auto& expected = offsets_.expected();
     std::string reason;
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -165,6 +178,8 @@ class PostgresSink : public sluice::Sink {
       }
       next_[m.partition] = m.offset + 1;
     }
+    timings.add(WriteStep::encode, loop_start);
+    timings.subtract(WriteStep::encode, timings.in_batch(WriteStep::send) - sent_before);
   }
 
   static std::string describe(const std::map<int32_t, int64_t>& next) {

@@ -1,5 +1,6 @@
 #include "row_encoder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -55,7 +56,13 @@ bool last_field(simdjson::dom::object obj, std::string_view key, simdjson::dom::
 
 }  // namespace
 
-RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format) : columns_(columns), format_(format) {
+RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool one_pass)
+    : columns_(columns), format_(format), fields_(columns.size()), found_(columns.size()) {
+  one_pass_ = one_pass;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    one_pass_ = one_pass_ && columns_[i].field_path.find('.') == std::string::npos;
+    for (size_t j = 0; j < i; ++j) one_pass_ = one_pass_ && columns_[j].field_path != columns_[i].field_path;
+  }
   for (const auto& c : columns_) {
     std::vector<std::string> parts;
     size_t start = 0;
@@ -85,19 +92,16 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
     return false;
   }
   const size_t start = out.size();
+  find_fields(doc);
   if (format_ == CopyFormat::binary) append_be(out, columns_.size(), 2);
   for (size_t i = 0; i < columns_.size(); ++i) {
-    simdjson::dom::element value = doc;
-    for (const auto& key : paths_[i]) {
-      simdjson::dom::object obj;
-      if (value.get_object().get(obj) || !last_field(obj, key, value)) {
-        out.resize(start);
-        reason = "missing field `" + columns_[i].field_path + "` (column " + columns_[i].name + ")";
-        return false;
-      }
+    if (!found_[i]) {
+      out.resize(start);
+      reason = "missing field `" + columns_[i].field_path + "` (column " + columns_[i].name + ")";
+      return false;
     }
     if (i > 0 && format_ == CopyFormat::text) out += '\t';
-    if (!append_value(columns_[i], value, out, reason)) {
+    if (!append_value(columns_[i], fields_[i], out, reason)) {
       out.resize(start);
       return false;
     }
@@ -106,11 +110,51 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
   return true;
 }
 
+bool RowEncoder::find_fields(simdjson::dom::element doc) {
+  std::fill(found_.begin(), found_.end(), 0);
+  if (one_pass_) {
+    // A record's fields usually come in the columns' order: each key is
+    // tried first against the column after the last one matched. A key
+    // given twice: the last one wins (the later match overwrites).
+    size_t hint = 0;
+    const simdjson::dom::object object = doc.get_object().value_unsafe();
+    for (auto field : object) {
+      for (size_t tried = 0; tried < columns_.size(); ++tried) {
+        const size_t i = (hint + tried) % columns_.size();
+        if (field.key != columns_[i].field_path) continue;
+        fields_[i] = field.value;
+        found_[i] = 1;
+        hint = i + 1;
+        break;
+      }
+    }
+  } else {
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      simdjson::dom::element value = doc;
+      bool found = true;
+      for (const auto& key : paths_[i]) {
+        simdjson::dom::object obj;
+        if (value.get_object().get(obj) || !last_field(obj, key, value)) {
+          found = false;
+          break;
+        }
+      }
+      fields_[i] = value;
+      found_[i] = found;
+    }
+  }
+  return std::find(found_.begin(), found_.end(), 0) == found_.end();
+}
+
 void RowEncoder::append_integer(ColumnKind kind, int64_t n, std::string& out) const {
   if (format_ == CopyFormat::text) return append_chars(out, n);
   const int width = integer_width(kind);
-  append_be(out, static_cast<uint64_t>(width), 4);
-  append_be(out, static_cast<uint64_t>(n), width);
+  if (width == 2) {
+    append_be(out, 2, 4);
+    append_be(out, static_cast<uint64_t>(n), 2);
+    return;
+  }
+  append_be_field(out, static_cast<uint64_t>(n), width);
 }
 
 void RowEncoder::append_float(ColumnKind kind, double d, std::string& out) const {
@@ -119,14 +163,12 @@ void RowEncoder::append_float(ColumnKind kind, double d, std::string& out) const
     const float f = static_cast<float>(d);
     uint32_t bits;
     std::memcpy(&bits, &f, sizeof bits);
-    append_be(out, 4, 4);
-    append_be(out, bits, 4);
+    append_be_field(out, bits, 4);
     return;
   }
   uint64_t bits;
   std::memcpy(&bits, &d, sizeof bits);
-  append_be(out, 8, 4);
-  append_be(out, bits, 8);
+  append_be_field(out, bits, 8);
 }
 
 void RowEncoder::append_bytes(std::string_view text, std::string& out) const {
@@ -302,8 +344,7 @@ bool RowEncoder::append_time(const Column& c, simdjson::dom::element v, std::str
     return true;
   }
   if (format_ == CopyFormat::text) return append_timestamp_text(out, micros), true;
-  append_be(out, 8, 4);
-  append_be(out, static_cast<uint64_t>(micros - kPgEpochUnixSeconds * kMicrosPerSecond), 8);
+  append_be_field(out, static_cast<uint64_t>(micros - kPgEpochUnixSeconds * kMicrosPerSecond), 8);
   return true;
 }
 

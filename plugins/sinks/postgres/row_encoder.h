@@ -16,7 +16,9 @@ namespace pgsink {
 
 class RowEncoder {
  public:
-  RowEncoder(const std::vector<Column>& columns, CopyFormat format);
+  // `one_pass`: whether a record whose columns are all top-level fields may
+  // be read in one pass over its fields (tests turn it off to compare).
+  RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool one_pass = true);
 
   // Appends the row to `out` and returns true; or leaves `out` as it was,
   // sets `reason` and returns false.
@@ -25,6 +27,11 @@ class RowEncoder {
   CopyFormat format() const { return format_; }
 
  private:
+  // Finds each column's field in the record: in one pass over its fields
+  // when every column is a distinct top-level field, else path by path.
+  // False when a column's field is missing (`missing_` names it).
+  bool find_fields(simdjson::dom::element doc);
+
   bool append_value(const Column& column, simdjson::dom::element value, std::string& out,
                     std::string& reason);
   // `text`: the value of a string field, without its tag (json_numbers.h).
@@ -42,6 +49,9 @@ class RowEncoder {
   std::string scratch_;
   std::string retagged_;  // a record with wide numbers, rewritten for simdjson
   bool tagged_ = false;   // whether the record in hand is retagged_
+  bool one_pass_ = false;
+  std::vector<simdjson::dom::element> fields_;  // per column, its field in the record in hand
+  std::vector<char> found_;                     // per column, whether fields_ holds it
 };
 
 }  // namespace pgsink
