@@ -10,7 +10,7 @@ namespace {
 OptionCheck check_batch_bytes(const std::string& value, const std::string&) {
   auto bytes = parse_size(value);
   if (bytes && *bytes >= (64u << 10) && *bytes <= (size_t{4} << 30)) return {};
-  return {"`" + value + "` is not a size from 64KB to 4GB (e.g. \"16MB\")", {}, {}};
+  return {"`" + value + "` is not a size from 64KB to 4GB (e.g. \"8MB\")", {}, {}};
 }
 
 }  // namespace
@@ -87,9 +87,9 @@ const Options<SinkCommon>& sink_common_options() {
     .integer("batch_max_rows", &SinkCommon::batch_max_rows, "most records per batch")
       .def(100000).range(1, 1'000'000)
     .string("batch_max_bytes", &SinkCommon::batch_max_bytes,
-            "most memory a batch holds: keys, values and about 150 bytes per record (e.g. \"16MB\"); "
+            "most memory a batch holds: keys, values and about 150 bytes per record (e.g. \"8MB\"); "
             "a single larger record is still written, alone")
-      .def("16MB").validate(check_batch_bytes)
+      .def("8MB").validate(check_batch_bytes)
     .duration("batch_max_wait", &SinkCommon::batch_max_wait,
               "longest a record waits for its batch to fill").def("100ms").range(0, 60'000)
     .string_list("transforms", &SinkCommon::transforms,

@@ -46,6 +46,11 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   settings.start_from_latest = common_.start_from == "latest";
   settings.skip_expired = common_.on_expired == "skip";
   consumer_ = std::make_unique<Consumer>(pipeline.kafka, log.bootstrap, settings, *this);
+  // Reserved once (pages cost memory only when written): growing by doubling
+  // would hold the old and the new array at once.
+  if (!transforms_)
+    write_views_.reserve(std::min(static_cast<size_t>(common_.batch_max_rows),
+                                  batch_max_bytes(common_) / RecordBatch::record_overhead() + 1));
 }
 
 SinkRunner::~SinkRunner() {
