@@ -5,6 +5,7 @@ separate broker is under a fixed bound, and it does not grow with the backlog
 wait is on rows stored or on the process ending."""
 import os
 import subprocess
+import sys
 
 from harness import SOURCE_DIR, TempDirTest, broker, process, run, wait_for
 from pg import Postgres
@@ -92,6 +93,9 @@ class SinkMemoryTest(TempDirTest):
         return early, final
 
     def assert_small_and_flat(self, early, final, bound_mb):
+        # The figures, for the log of a run that passes too.
+        print(f"\n{self.id()}: VmHWM {early / MB:.1f} MB after {EARLY_ROWS} rows, {final / MB:.1f} MB at the end",
+              file=sys.stderr)
         self.assertLessEqual(final, bound_mb * MB, f"peak RSS {final / MB:.1f} MB over {bound_mb} MB")
         self.assertLessEqual(final - early, GROWTH_TOLERANCE,
                              f"peak RSS grew with the backlog: {early / MB:.1f} MB after {EARLY_ROWS} rows, "
