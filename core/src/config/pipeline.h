@@ -47,8 +47,10 @@ struct SinkCommon {
   std::optional<std::string> group;
   std::string start_from;
   std::string on_expired;
-  int64_t batch_max_rows = 10000;
-  Milliseconds batch_max_wait{100};
+  // Defaults: the option table (sink_common_options) fills every one.
+  int64_t batch_max_rows = 0;
+  std::string batch_max_bytes;  // a size, see batch_max_bytes()
+  Milliseconds batch_max_wait{0};
   std::vector<std::string> transforms;
   int64_t transform_instructions = 10'000'000;
   int64_t transform_memory = 64 << 20;  // bytes
@@ -62,6 +64,8 @@ struct TransformSettings {
   std::string dead_letter_topic;     // sources only; empty: rejects are logged and counted
 };
 const Options<SinkCommon>& sink_common_options();
+// A sink's batch_max_bytes in bytes (validated when loaded).
+size_t batch_max_bytes(const SinkCommon& sink);
 
 struct StepConfig {
   PluginKind kind = PluginKind::source;

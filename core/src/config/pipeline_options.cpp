@@ -1,7 +1,21 @@
 // The option tables of the parts of a pipeline file that belong to no plugin.
 #include "config/pipeline.h"
 
+#include "transform/transform_chain.h"
+
 namespace sluice {
+
+namespace {
+
+OptionCheck check_batch_bytes(const std::string& value, const std::string&) {
+  auto bytes = parse_size(value);
+  if (bytes && *bytes >= (64u << 10) && *bytes <= (size_t{4} << 30)) return {};
+  return {"`" + value + "` is not a size from 64KB to 4GB (e.g. \"8MB\")", {}, {}};
+}
+
+}  // namespace
+
+size_t batch_max_bytes(const SinkCommon& sink) { return parse_size(sink.batch_max_bytes).value_or(0); }
 
 const Options<KafkaSettings>& kafka_options() {
   static const auto options = Options<KafkaSettings>()
@@ -64,10 +78,20 @@ const Options<SinkCommon>& sink_common_options() {
     .string("on_expired", &SinkCommon::on_expired,
             "when the next offset to read is no longer kept by Kafka: stop with an error, or skip "
             "to the earliest kept (logged)").def("error").choices({"error", "skip"})
+    // A batch closes at whichever bound it reaches first, and when a record
+    // has waited batch_max_wait: under a backlog batches are large (a
+    // commit's WAL flush is paid rarely), a caught-up sink still writes each
+    // record within the wait. The sizes: big enough to reach COPY's own rate,
+    // small enough that the two batches in hand (one written, one filled)
+    // keep a sink within its memory budget (DESIGN.md).
     .integer("batch_max_rows", &SinkCommon::batch_max_rows, "most records per batch")
-      .def(10000).range(1, 1'000'000)
+      .def(100000).range(1, 1'000'000)
+    .string("batch_max_bytes", &SinkCommon::batch_max_bytes,
+            "most memory a batch holds: keys, values and about 150 bytes per record (e.g. \"8MB\"); "
+            "a single larger record is still written, alone")
+      .def("8MB").validate(check_batch_bytes)
     .duration("batch_max_wait", &SinkCommon::batch_max_wait,
-              "longest a partial batch waits for more records").def("100ms").range(0, 60'000)
+              "longest a record waits for its batch to fill").def("100ms").range(0, 60'000)
     .string_list("transforms", &SinkCommon::transforms,
                  "Lua scripts run on each consumed record before the sink writes it, in order "
                  "(paths relative to the pipeline file)")

@@ -11,13 +11,9 @@ namespace sluice {
 
 namespace {
 
-template <class T>
-T value_or(const OptionValues& values, const char* key, T fallback) {
-  auto it = values.find(key);
-  if (it == values.end()) return fallback;
-  const T* v = std::get_if<T>(&it->second);
-  return v ? *v : fallback;
-}
+// Records taken from librdkafka per poll: the most that wait, copied, for
+// the next batch when one fills up mid-poll.
+constexpr size_t kPollMax = 4096;
 
 // A failed write is retried until it succeeds or the run is stopped:
 // nothing more is consumed meanwhile, so memory stays bounded.
@@ -35,8 +31,9 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       sink_(std::move(sink)),
       stop_(stop),
       limits_(limits),
-      batch_max_rows_(static_cast<size_t>(value_or<int64_t>(step.values, "batch_max_rows", 10000))),
-      batch_max_wait_(value_or<Milliseconds>(step.values, "batch_max_wait", Milliseconds(100))) {
+      common_(sink_common_options().bind(step.values)),
+      pending_(static_cast<size_t>(common_.batch_max_rows), batch_max_bytes(common_)),
+      in_flight_(static_cast<size_t>(common_.batch_max_rows), batch_max_bytes(common_)) {
   sink_->attach_stop_token(stop_);
   // Rejected records reach only a sink with a dead letter of its own (written
   // in the batch's transaction); for others they are counted and logged.
@@ -47,13 +44,14 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   settings.fresh_log = log.fresh_log;
   settings.assign_directly = log.assign_directly;
   settings.topic = step.topic;
-  settings.start_from_latest = value_or<std::string>(step.values, "start_from", "earliest") == "latest";
-  settings.skip_expired = value_or<std::string>(step.values, "on_expired", "error") == "skip";
+  settings.start_from_latest = common_.start_from == "latest";
+  settings.skip_expired = common_.on_expired == "skip";
   consumer_ = std::make_unique<Consumer>(pipeline.kafka, log.bootstrap, settings, *this);
-  for (Batch* b : {&pending_, &in_flight_}) {
-    b->messages.reserve(batch_max_rows_);
-    b->views.reserve(batch_max_rows_);
-  }
+  // Reserved once (pages cost memory only when written): growing by doubling
+  // would hold the old and the new array at once.
+  if (!transforms_)
+    write_views_.reserve(std::min(static_cast<size_t>(common_.batch_max_rows),
+                                  batch_max_bytes(common_) / RecordBatch::record_overhead() + 1));
 }
 
 SinkRunner::~SinkRunner() {
@@ -62,7 +60,7 @@ SinkRunner::~SinkRunner() {
   pending_.clear();
   stop_writer();
   // librdkafka's handle waits, when destroyed, for every message it handed out.
-  in_flight_.clear();
+  drop_polled(nullptr);
   consumer_.reset();
 }
 
@@ -107,6 +105,8 @@ void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
     hand_over();
     settle();
   }
+  // Read but in no batch: whoever gets the partitions reads them again.
+  drop_polled(nullptr);
   sink_->on_revoke(topic_, partitions);
   for (int32_t p : partitions) next_offset_.erase(p);
 }
@@ -141,42 +141,69 @@ void SinkRunner::run() {
 
 void SinkRunner::fill_batch() {
   using Clock = std::chrono::steady_clock;
-  const auto wait = std::max(batch_max_wait_, std::chrono::milliseconds(10));
+  const auto wait = std::max(common_.batch_max_wait, std::chrono::milliseconds(10));
   auto deadline = Clock::now() + wait;
-  std::vector<KafkaMessage>& batch = pending_.messages;
-  do {
+  RecordBatch& batch = pending_.records;
+  auto reached_exit_after = [&] { return limits_.exit_after && handed_ + batch.size() >= limits_.exit_after; };
+  take_polled();
+  while (!stop_.requested() && !batch.full() && Clock::now() < deadline && !reached_exit_after()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    size_t room = batch_max_rows_ - batch.size();
+    size_t room = std::min(static_cast<size_t>(common_.batch_max_rows) - batch.size(), kPollMax);
     if (limits_.exit_after) room = std::min<uint64_t>(room, limits_.exit_after - handed_ - batch.size());
     // Short slices: records move into the batch as they come rather than
     // waiting inside librdkafka until the whole window has passed.
-    consumer_->poll(batch, room, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(20)));
+    consumer_->poll(polled_, room, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(20)));
     // The rate is measured from the first record received, so the time spent
     // collecting the first batch counts too.
-    if (!first_record_at_ && !batch.empty()) first_record_at_ = Clock::now();
-  } while (!stop_.requested() && batch.size() < batch_max_rows_ && Clock::now() < deadline &&
-           !(limits_.exit_after && handed_ + batch.size() >= limits_.exit_after));
+    if (!first_record_at_ && !polled_.empty()) first_record_at_ = Clock::now();
+    take_polled();
+  }
+}
+
+// Copies polled records into the batch until it is full, releasing each
+// message (and with the last one its fetch buffer) at once.
+void SinkRunner::take_polled() {
+  RecordBatch& batch = pending_.records;
+  const bool with_headers = transforms_ != nullptr;  // only scripts read them
+  for (; polled_taken_ < polled_.size(); ++polled_taken_) {
+    if (!batch.add(*polled_[polled_taken_], with_headers)) return;
+    polled_[polled_taken_].reset();
+  }
+  polled_.clear();
+  polled_taken_ = 0;
+}
+
+// Drops the polled records not yet in a batch, noting in `dropped_from` where
+// each partition's dropped records begin.
+void SinkRunner::drop_polled(std::map<int32_t, int64_t>* dropped_from) {
+  for (; polled_taken_ < polled_.size(); ++polled_taken_) {
+    const rd_kafka_message_t& m = *polled_[polled_taken_];
+    if (dropped_from) {
+      auto [it, added] = dropped_from->emplace(m.partition, m.offset);
+      if (!added) it->second = std::min(it->second, m.offset);
+    }
+  }
+  polled_.clear();
+  polled_taken_ = 0;
 }
 
 void SinkRunner::prepare(Batch& batch) {
   batch.views.clear();
   batch.next.clear();
+  const RecordBatch& records = batch.records;
   // Transforms run once per batch: a retried write reuses what they made,
-  // since scripts may keep state.
-  if (transforms_) transforms_->apply(batch.messages, topic_, batch.views);
-  for (const auto& m : batch.messages) {
-    batch.next[m->partition] = m->offset + 1;
-    if (!transforms_) batch.views.push_back(message_view(m.get(), topic_));
-  }
+  // since scripts may keep state. Without them the writer takes its views.
+  if (transforms_) transforms_->apply(records, topic_, batch.views);
+  for (size_t i = 0; i < records.size(); ++i) batch.next[records.partition(i)] = records.offset(i) + 1;
 }
 
 // Prepares the consumed batch while the writer is still on the previous
 // one, then waits for it and hands the new batch over.
 void SinkRunner::hand_over() {
-  if (!pending_.messages.empty()) prepare(pending_);
+  if (!pending_.records.empty()) prepare(pending_);
   settle();  // fenced: pending_ is dropped
-  if (pending_.messages.empty()) return;
-  handed_ += pending_.messages.size();
+  if (pending_.records.empty()) return;
+  handed_ += pending_.records.size();
   {
     std::lock_guard lock(hand_mutex_);
     std::swap(pending_, in_flight_);
@@ -195,9 +222,11 @@ void SinkRunner::settle() {
     // reader): what was consumed is not written and its offsets not
     // committed, so the next run reads it again. Nothing is lost: a clean stop.
     spdlog::info("{}: stopped with a write unfinished: the batch in hand ({} records, and {} consumed after "
-                 "it) was left for the next run", name_, in_flight_.messages.size(), pending_.messages.size());
+                 "it) was left for the next run", name_, in_flight_.records.size(),
+                 pending_.records.size() + polled_.size() - polled_taken_);
     in_flight_.clear();
     pending_.clear();
+    drop_polled(nullptr);
     return;
   }
   std::optional<std::string> fenced = std::exchange(fenced_, std::nullopt);
@@ -207,7 +236,7 @@ void SinkRunner::settle() {
     return;
   }
   lock.unlock();
-  recover_from_fencing(*fenced, in_flight_.messages.size());
+  recover_from_fencing(*fenced, in_flight_.records.size());
 }
 
 void SinkRunner::recover_from_fencing(const std::string& why, size_t batch_size) {
@@ -220,10 +249,11 @@ void SinkRunner::recover_from_fencing(const std::string& why, size_t batch_size)
   // stored no offset for is read again from there.
   std::map<int32_t, int64_t> dropped_from;
   for (const Batch* b : {&in_flight_, &pending_})
-    for (const auto& m : b->messages) {
-      auto [it, added] = dropped_from.emplace(m->partition, m->offset);
-      if (!added) it->second = std::min(it->second, m->offset);
+    for (size_t i = 0; i < b->records.size(); ++i) {
+      auto [it, added] = dropped_from.emplace(b->records.partition(i), b->records.offset(i));
+      if (!added) it->second = std::min(it->second, b->records.offset(i));
     }
+  drop_polled(&dropped_from);
   in_flight_.clear();
   pending_.clear();
   if (revoking_) return;
@@ -269,10 +299,9 @@ void SinkRunner::writer_loop() {
     bool left = false;
     try {
       if (write(in_flight_)) {
-        // Written: its messages go back to librdkafka from this thread; the
-        // offsets after it stay for settle().
+        // Written: the offsets after it stay for settle().
         in_flight_.views.clear();
-        in_flight_.messages.clear();
+        in_flight_.records.clear();
       } else {
         left = true;
       }
@@ -295,12 +324,20 @@ void SinkRunner::writer_loop() {
 // Kafka. False when a stop request ended the retries: the batch is left,
 // unwritten and uncommitted. Throws ErrorClass::fenced as the sink did.
 bool SinkRunner::write(Batch& batch) {
-  if (!batch.views.empty()) {
+  // Without transforms the views are made here, into one vector, so that only
+  // the batch being written has them (they are 100 bytes a record).
+  std::span<const Message> views = batch.views;
+  if (!transforms_) {
+    write_views_.clear();
+    for (size_t i = 0; i < batch.records.size(); ++i) write_views_.push_back(batch.records.view(i, topic_));
+    views = write_views_;
+  }
+  if (!views.empty()) {
     int failed = 0;
     try {
       retry(
           [&] {
-            sink_->write(batch.views);
+            sink_->write(views);
             sink_->flush();
           },
           stop_, kWriteRetry,
@@ -319,7 +356,7 @@ bool SinkRunner::write(Batch& batch) {
     if (failed > 0) spdlog::info("{}: write succeeded again after {} retries", name_, failed);
   }
   commit_with_retry(batch.next);
-  written_.fetch_add(batch.messages.size(), std::memory_order_relaxed);
+  written_.fetch_add(batch.records.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();
   return true;
 }

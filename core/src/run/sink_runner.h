@@ -1,6 +1,8 @@
 // Runs one sink: consumes its topic in batches, hands each batch to the
 // sink, and commits offsets to Kafka only after the sink made the batch
-// durable. Two threads work in turn on consecutive batches: the caller's
+// durable. A batch holds copies of its records, not the Kafka messages, so
+// librdkafka's fetch buffers are freed as they are read: memory is the
+// prefetch plus two bounded batches, however far behind the sink is. Two threads work in turn on consecutive batches: the caller's
 // consumes and transforms the next batch while a writer thread writes the
 // current one, so the database's work overlaps the decoding. The sink is
 // never called from both at once: rebalances and fencing wait for the writer.
@@ -18,6 +20,7 @@
 
 #include "config/pipeline.h"
 #include "kafka/consumer.h"
+#include "run/record_batch.h"
 #include "run/sink_transforms.h"
 #include "run/stop_signal.h"
 #include "sluice/sink.h"
@@ -61,20 +64,24 @@ class SinkRunner : public RebalanceListener {
   uint64_t rejected() const { return transforms_ ? transforms_->rejected() : 0; }
 
  private:
-  // Consumed records and what the sink is given for them.
+  // Consumed records (copied out of their Kafka messages) and what the sink
+  // is given for them.
   struct Batch {
-    std::vector<KafkaMessage> messages;
-    std::vector<Message> views;
+    Batch(size_t max_records, size_t max_bytes) : records(max_records, max_bytes) {}
+    RecordBatch records;
+    std::vector<Message> views;  // what transforms made of the records (without them: none)
     std::map<int32_t, int64_t> next;  // per partition: the offset after the batch
     void clear() {
       views.clear();
-      messages.clear();
+      records.clear();
       next.clear();
     }
   };
 
   // On the consuming thread.
   void fill_batch();
+  void take_polled();
+  void drop_polled(std::map<int32_t, int64_t>* dropped_from);
   void prepare(Batch& batch);
   void hand_over();
   void settle();
@@ -92,12 +99,15 @@ class SinkRunner : public RebalanceListener {
   std::unique_ptr<Sink> sink_;
   StopSignal& stop_;
   SinkLimits limits_;
-  size_t batch_max_rows_;
-  std::chrono::milliseconds batch_max_wait_;
+  SinkCommon common_;  // the step's common options, defaults from their table
   std::unique_ptr<Consumer> consumer_;  // after the members its callbacks use
 
   std::unique_ptr<SinkTransforms> transforms_;  // none without `transforms`
   Batch pending_;                           // being consumed
+  // The last poll's messages not yet copied into a batch (it filled up):
+  // the first records of the next one. At most one poll's worth.
+  std::vector<KafkaMessage> polled_;
+  size_t polled_taken_ = 0;
   uint64_t handed_ = 0;                     // records given to the writer, written or not
   std::map<int32_t, int64_t> next_offset_;  // per partition: next offset to read, after written batches
 
@@ -108,6 +118,7 @@ class SinkRunner : public RebalanceListener {
   std::mutex hand_mutex_;
   std::condition_variable hand_cv_;
   Batch in_flight_;
+  std::vector<Message> write_views_;  // the writer's, for in_flight_ when there are no transforms
   bool busy_ = false, quit_ = false;
   bool left_unwritten_ = false;  // a stop ended the write's retries
   std::exception_ptr failure_;

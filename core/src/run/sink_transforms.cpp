@@ -6,27 +6,20 @@ namespace sluice {
 
 namespace {
 
-// A consumed message's timestamp and headers, read from it only when a
-// script asks: parsing the headers costs an allocation per message.
-class KafkaMeta final : public LazyMeta {
+// A consumed record's timestamp and headers, read only when a script asks.
+class BatchMeta final : public LazyMeta {
  public:
-  explicit KafkaMeta(const rd_kafka_message_t* m) : m_(m) {}
-  int64_t timestamp_ms() const override { return rd_kafka_message_timestamp(m_, nullptr); }
+  BatchMeta(const RecordBatch& batch, size_t record) : batch_(batch), record_(record) {}
+  int64_t timestamp_ms() const override { return batch_.timestamp_ms(record_); }
   std::span<const HeaderView> headers() const override {
-    if (read_) return headers_;
+    if (!read_) batch_.headers(record_, headers_);
     read_ = true;
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(m_, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || !headers) return headers_;
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-      headers_.emplace_back(name, std::string_view(static_cast<const char*>(value), value ? size : 0));
     return headers_;
   }
 
  private:
-  const rd_kafka_message_t* m_;
+  const RecordBatch& batch_;
+  size_t record_;
   mutable bool read_ = false;
   mutable std::vector<HeaderView> headers_;
 };
@@ -38,20 +31,18 @@ SinkTransforms::SinkTransforms(const StepConfig& step, bool sink_has_dead_letter
       dead_letter_(sink_has_dead_letter),
       reject_log_(step.name, "the sink has no dead letter, so it is not written") {}
 
-void SinkTransforms::apply(const std::vector<KafkaMessage>& consumed, const std::string& topic,
-                           std::vector<Message>& views) {
+void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views) {
   Made& made = made_[turn_ ^= 1];
   made.arena.clear();
   made.reasons.clear();
   made.outputs.clear();
   made.pending.clear();
   views.clear();
-  // Each Kafka message is read once, here: by the time a second pass came
-  // back to it, the batch would have pushed it out of the cache.
-  for (const KafkaMessage& consumed_message : consumed) {
-    const rd_kafka_message_t* m = consumed_message.get();
-    const Message base = message_view(m, topic);
-    KafkaMeta lazy(m);
+  // Each record is read once, here: by the time a second pass came back to
+  // it, the batch would have pushed it out of the cache.
+  for (size_t record = 0; record < consumed.size(); ++record) {
+    const Message base = consumed.view(record, topic);
+    BatchMeta lazy(consumed, record);
     RecordMeta meta;
     meta.topic = topic;
     meta.partition = base.partition;

@@ -1,6 +1,6 @@
 // The sink side of Lua transforms: turns a consumed batch into what the sink
 // writes. Passing records become messages viewing the transformed JSON (held
-// here), or the consumed message's own value when a script passed the record
+// here), or the consumed record's own value when a script passed the record
 // on unchanged; a split becomes several messages with the same partition and
 // offset, a drop nothing. A reject becomes one message with the original value and
 // `reject_reason` set when the sink has a dead letter; otherwise it is
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "config/pipeline.h"
-#include "kafka/handles.h"
+#include "run/record_batch.h"
 #include "run/reject_log.h"
 #include "sluice/message.h"
 #include "transform/transform_chain.h"
@@ -24,10 +24,11 @@ class SinkTransforms {
  public:
   SinkTransforms(const StepConfig& step, bool sink_has_dead_letter);
 
-  // Runs the chain once per consumed message. `views` is cleared and filled;
-  // they stay valid until the call after next, so that one batch can be
-  // written while the next is transformed.
-  void apply(const std::vector<KafkaMessage>& consumed, const std::string& topic, std::vector<Message>& views);
+  // Runs the chain once per consumed record. `views` is cleared and filled;
+  // they point into `consumed` or into what this made of it, which stays
+  // valid until the call after next, so that one batch can be written while
+  // the next is transformed.
+  void apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views);
 
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
