@@ -42,7 +42,7 @@ TEST(Options, BindFillsMembersFromValues) {
   EXPECT_EQ(c.rows, 5);
   ASSERT_TRUE(c.rate);
   EXPECT_DOUBLE_EQ(*c.rate, 3.0);
-  EXPECT_EQ(c.wait, Milliseconds(0));  // absent from values: the struct's own initial value
+  EXPECT_EQ(c.wait, Milliseconds(100));  // absent from values: its default, from the table
 }
 
 TEST(FormatOptionValue, WritesTomlLikeText) {

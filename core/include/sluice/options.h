@@ -205,10 +205,19 @@ class Options {
   const std::vector<OptionSpec>& specs() const { return specs_; }
   const std::vector<OptionTableCheck>& checks() const { return checks_; }
 
-  // Fills a config from validated values; options absent from `values` keep
-  // the struct's own initial value.
-  Config bind(const OptionValues& values) const {
+  // Every option's default (one without a default keeps the struct's own
+  // initial value): the table is where defaults are written, once.
+  Config defaults() const {
     Config config{};
+    for (size_t i = 0; i < specs_.size(); ++i)
+      if (!std::holds_alternative<std::monostate>(specs_[i].default_value)) setters_[i](config, specs_[i].default_value);
+    return config;
+  }
+
+  // Fills a config from validated values; an option absent from `values`, or
+  // refused there, keeps its default.
+  Config bind(const OptionValues& values) const {
+    Config config = defaults();
     for (size_t i = 0; i < specs_.size(); ++i) {
       auto it = values.find(specs_[i].name);
       if (it != values.end() && !std::holds_alternative<std::monostate>(it->second))

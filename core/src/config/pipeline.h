@@ -33,11 +33,11 @@ const Options<KafkaSettings>& kafka_options();
 struct SourceCommon {
   std::string name, type, topic;
   std::optional<std::string> key;
-  int64_t partitions = 1;
+  int64_t partitions = 0;  // defaults: the option table
   std::vector<std::string> transforms;
   std::optional<std::string> dead_letter_topic;
-  int64_t transform_instructions = 10'000'000;
-  int64_t transform_memory = 64 << 20;  // bytes
+  int64_t transform_instructions = 0;  // defaults: the option table
+  int64_t transform_memory = 0;        // bytes
 };
 const Options<SourceCommon>& source_common_options();
 
@@ -49,11 +49,11 @@ struct SinkCommon {
   std::string on_expired;
   // Defaults: the option table (sink_common_options) fills every one.
   int64_t batch_max_rows = 0;
-  std::string batch_max_bytes;  // a size, see batch_max_bytes()
+  int64_t batch_max_bytes = 0;
   Milliseconds batch_max_wait{0};
   std::vector<std::string> transforms;
-  int64_t transform_instructions = 10'000'000;
-  int64_t transform_memory = 64 << 20;  // bytes
+  int64_t transform_instructions = 0;  // defaults: the option table
+  int64_t transform_memory = 0;        // bytes
 };
 
 // The Lua transforms of a source or sink, resolved and compiled once at load.
@@ -64,8 +64,6 @@ struct TransformSettings {
   std::string dead_letter_topic;     // sources only; empty: rejects are logged and counted
 };
 const Options<SinkCommon>& sink_common_options();
-// A sink's batch_max_bytes in bytes (validated when loaded).
-size_t batch_max_bytes(const SinkCommon& sink);
 
 struct StepConfig {
   PluginKind kind = PluginKind::source;

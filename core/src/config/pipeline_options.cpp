@@ -5,18 +5,6 @@
 
 namespace sluice {
 
-namespace {
-
-OptionCheck check_batch_bytes(const std::string& value, const std::string&) {
-  auto bytes = parse_size(value);
-  if (bytes && *bytes >= (64u << 10) && *bytes <= (size_t{4} << 30)) return {};
-  return {"`" + value + "` is not a size from 64KB to 4GB (e.g. \"8MB\")", {}, {}};
-}
-
-}  // namespace
-
-size_t batch_max_bytes(const SinkCommon& sink) { return parse_size(sink.batch_max_bytes).value_or(0); }
-
 const Options<KafkaSettings>& kafka_options() {
   static const auto options = Options<KafkaSettings>()
     .string("bootstrap_servers", &KafkaSettings::bootstrap_servers,
@@ -86,10 +74,10 @@ const Options<SinkCommon>& sink_common_options() {
     // keep a sink within its memory budget (DESIGN.md).
     .integer("batch_max_rows", &SinkCommon::batch_max_rows, "most records per batch")
       .def(100000).range(1, 1'000'000)
-    .string("batch_max_bytes", &SinkCommon::batch_max_bytes,
-            "most memory a batch holds: keys, values and about 150 bytes per record (e.g. \"8MB\"); "
-            "a single larger record is still written, alone")
-      .def("8MB").validate(check_batch_bytes)
+    .size("batch_max_bytes", &SinkCommon::batch_max_bytes,
+          "most memory a batch holds: keys, values and about 150 bytes per record (e.g. \"8MB\"); "
+          "a single larger record is still written, alone")
+      .def("8MB").range(64 << 10, 4.0 * (1 << 30))
     .duration("batch_max_wait", &SinkCommon::batch_max_wait,
               "longest a record waits for its batch to fill").def("100ms").range(0, 60'000)
     .string_list("transforms", &SinkCommon::transforms,

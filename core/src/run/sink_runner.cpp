@@ -31,9 +31,9 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       sink_(std::move(sink)),
       stop_(stop),
       limits_(limits),
-      common_(sink_common_options().bind(step.values)),
-      pending_(static_cast<size_t>(common_.batch_max_rows), batch_max_bytes(common_)),
-      in_flight_(static_cast<size_t>(common_.batch_max_rows), batch_max_bytes(common_)) {
+      common_(step.sink_common),
+      pending_(static_cast<size_t>(common_.batch_max_rows), static_cast<size_t>(common_.batch_max_bytes)),
+      in_flight_(static_cast<size_t>(common_.batch_max_rows), static_cast<size_t>(common_.batch_max_bytes)) {
   sink_->attach_stop_token(stop_);
   // Rejected records reach only a sink with a dead letter of its own (written
   // in the batch's transaction); for others they are counted and logged.
@@ -51,7 +51,7 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   // would hold the old and the new array at once.
   if (!transforms_)
     write_views_.reserve(std::min(static_cast<size_t>(common_.batch_max_rows),
-                                  batch_max_bytes(common_) / RecordBatch::record_overhead() + 1));
+                                  static_cast<size_t>(common_.batch_max_bytes) / RecordBatch::record_overhead() + 1));
 }
 
 SinkRunner::~SinkRunner() {
