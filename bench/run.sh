@@ -7,7 +7,7 @@
 #   (b) raw libpq binary COPY of the same rows, one transaction (and CSV, without psql)
 #   sluice's sink with its DEFAULT settings, alone in its process (--only sinks
 #       against a separate `sluice broker`), exactly once; its peak RSS (VmHWM);
-#       then tuned variants as extra lines (100k-row batches, text COPY)
+#       then tuned variants as extra lines (32MB batches, text COPY)
 #   (c) a row-per-INSERT-and-commit consumer, as hand-made scripts do (fewer rows)
 # and the time to first row of `sluice run` on the embedded broker.
 # Prints min-max over the runs of each rate, each ratio (taken within a run)
@@ -51,7 +51,7 @@ measure_shape() {  # TABLE RUN
   note "$t.binary" "$binary"
   note "$t.csv" "$csv"
   sluice_line "$t" "$run" "$copy" "$binary" default
-  sluice_line "$t" "$run" "$copy" "$binary" batch100k "batch_max_rows = 100000"
+  sluice_line "$t" "$run" "$copy" "$binary" batch32mb "batch_max_bytes = \"32MB\""
   if [ "$t" = routes_pk ]; then sluice_line "$t" "$run" "$copy" "$binary" text 'copy_format = "text"'; fi
 }
 
@@ -104,8 +104,8 @@ shape() {  # TABLE TITLE
     "$(span "$t.default/binary" ratio)" "$(span "$t.default.rss" mb)"
   row "    the same, by the sink process's wall time" "$(span "$t.default.wall" rate)" \
     "$(span "$t.default.wall/copy" ratio)" "$(span "$t.default.wall/binary" ratio)"
-  row "sluice, batch_max_rows = 100000" "$(span "$t.batch100k" rate)" "$(span "$t.batch100k/copy" ratio)" \
-    "$(span "$t.batch100k/binary" ratio)" "$(span "$t.batch100k.rss" mb)"
+  row "sluice, batch_max_bytes = \"32MB\"" "$(span "$t.batch32mb" rate)" "$(span "$t.batch32mb/copy" ratio)" \
+    "$(span "$t.batch32mb/binary" ratio)" "$(span "$t.batch32mb.rss" mb)"
   if [ "$t" = routes_pk ]; then
     row "sluice, copy_format = \"text\"" "$(span "$t.text" rate)" "$(span "$t.text/copy" ratio)" \
       "$(span "$t.text/binary" ratio)" "$(span "$t.text.rss" mb)"
