@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from harness import SLUICE, TempDirTest, broker, closed_port, process
+from harness import SLUICE, TempDirTest, broker, closed_port, process, run, wait_for
 
 
 def produce(address, topic, data, *args, timeout=120):
@@ -141,10 +141,37 @@ class Produce(TempDirTest):
             self.assertEqual(lines, [])
             self.assertLess(time.monotonic() - started, 50)
 
+    def test_sigterm_while_stdin_is_silent_stops_it_cleanly(self):
+        with broker("ev:1") as address:
+            p = subprocess.Popen([SLUICE, "produce", "--topic", "ev", "--bootstrap-server", address],
+                                 stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                p.stdin.write(b'{"n":1}\n')
+                p.stdin.flush()  # the pipe stays open: the source waits for more
+                wait_for(lambda: end_offsets(address, "ev") == [1], what="the first record delivered")
+                p.send_signal(signal.SIGTERM)
+                self.assertEqual(p.wait(timeout=30), 0)
+                self.assertIn(b"produce: 1 record(s) to `ev`: 1 delivered, 0 failed", p.stderr.read())
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdin.close()
+                p.stderr.close()
+
     def test_embedded_is_refused(self):
         proc = produce("embedded", "ev", b"")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("run `sluice broker`", proc.stderr.decode())
+
+
+    def test_a_pipeline_with_two_stdin_sources_is_refused(self):
+        path = self.write("p.toml", '[[sources]]\nname = "a"\ntype = "stdin"\ntopic = "t"\n'
+                                    '[[sources]]\nname = "b"\ntype = "stdin"\ntopic = "t"\n'
+                                    '[[sinks]]\ntype = "stdout"\ntopic = "t"\n')
+        proc = run("run", path, "--progress", "0s", timeout=60)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("another `stdin` source already reads standard input", proc.stderr)
 
 
 class Consume(TempDirTest):

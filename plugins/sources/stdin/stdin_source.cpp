@@ -2,6 +2,7 @@
 // end of input. A line that is not JSON (or not UTF-8, or longer than the
 // cap) is reported with its number and skipped, or, with `strict`, stops the
 // pipeline as an input error.
+#include <atomic>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -30,9 +31,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Standard input is one stream: two sources reading it would each get an
+// arbitrary share of the lines, so a second one is refused.
+std::atomic<bool> stdin_claimed{false};
+
 class StdinSource : public sluice::Source {
  public:
-  StdinSource(const StdinConfig& config, const sluice::PluginContext& ctx) : config_(config), name_(ctx.name) {}
+  StdinSource(const StdinConfig& config, const sluice::PluginContext& ctx) : config_(config), name_(ctx.name) {
+    if (stdin_claimed.exchange(true))
+      throw sluice::Error(sluice::errc::config, "source `" + name_ + "`: another `stdin` source already reads "
+                                                "standard input; a pipeline can have only one");
+  }
+  ~StdinSource() override { stdin_claimed = false; }
+  StdinSource(const StdinSource&) = delete;
+  StdinSource& operator=(const StdinSource&) = delete;
 
   bool finite() const override { return true; }
 
