@@ -114,9 +114,10 @@ class Produce(TempDirTest):
 
     def test_invalid_utf8_is_a_bad_line_with_its_column(self):
         with broker("ev:1") as address:
-            proc = produce(address, "ev", b'{"s":"caf\xc3"}\n{"s":"caf\xc3\xa9"}\n')
+            proc = produce(address, "ev", b'{"s":"caf\xc3"}\n{"s":"caf\xc3\xa9"}\n   {"s":"\xff"}\n')
             err = proc.stderr.decode()
             self.assertIn("input line 1: not valid JSON (column 10: invalid UTF-8)", err)
+            self.assertIn("input line 3: not valid JSON (column 10: invalid UTF-8)", err)  # leading spaces count
             self.assertEqual(values(address, "ev"), [{"s": "café"}])
 
     def test_kafka_settings_from_a_pipeline_file(self):

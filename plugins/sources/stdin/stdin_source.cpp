@@ -65,14 +65,17 @@ class StdinSource : public sluice::Source {
                                       " bytes), skipped unread", line);
         continue;
       }
-      line = trim(line);
+      const std::string_view written = line;
+      line = trim(written);
+      // Columns count from the start of the line as written, spaces included.
+      const size_t leading = static_cast<size_t>(line.data() - written.data());
       if (line.empty()) {
         ++empty_;
         continue;
       }
       stdin_source::LineProblem problem = checker.check(line);
       if (!problem.reason.empty()) {
-        std::string where = problem.column ? "column " + std::to_string(problem.column) + ": " : "";
+        std::string where = problem.column ? "column " + std::to_string(leading + problem.column) + ": " : "";
         bad(reader.line_number(), "not valid JSON (" + where + problem.reason + ")", line);
         continue;
       }
