@@ -17,5 +17,7 @@ void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_broker(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_plugins(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_test(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_produce(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_consume(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace sluice::cli

@@ -38,6 +38,8 @@ int run_cli(int argc, char** argv) {
   sluice::cli::add_broker(app, global, exit_code);
   sluice::cli::add_plugins(app, global, exit_code);
   sluice::cli::add_test(app, global, exit_code);
+  sluice::cli::add_produce(app, global, exit_code);
+  sluice::cli::add_consume(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -207,8 +207,8 @@ sluice::PluginInfo sluice_builtin_postgres() {
       .validate(check_conninfo)
     .string("table", &PgSinkConfig::table, "target table, schema-qualified if needed").required()
     .string_map("columns", &PgSinkConfig::columns,
-                "column = record field path (dots for nesting); default: every column without a default, "
-                "from the same-named field")
+                "column = record field path (dots for nesting; \".\" is the whole record, e.g. for a jsonb "
+                "column); default: every column without a default, from the same-named field")
     .string("mode", &PgSinkConfig::mode, "insert, or upsert on key_columns").def("insert")
       .choices({"insert", "upsert"})
     .string_list("key_columns", &PgSinkConfig::key_columns, "conflict key of upsert mode")

@@ -65,6 +65,11 @@ RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format, bo
   }
   for (const auto& c : columns_) {
     std::vector<std::string> parts;
+    if (c.field_path == kWholeRecord) {  // no step: the record itself
+      one_pass_ = false;
+      paths_.push_back(std::move(parts));
+      continue;
+    }
     size_t start = 0;
     for (size_t dot; (dot = c.field_path.find('.', start)) != std::string::npos; start = dot + 1)
       parts.push_back(c.field_path.substr(start, dot - start));

@@ -219,3 +219,26 @@ TEST(RowEncoder, NulInTextAndCutExcerptsAreRejectedWithTheColumn) {
 
 }  // namespace
 }  // namespace pgsink
+
+namespace pgsink {
+namespace {
+
+// An event table: the whole record in a jsonb column ("."), plus fields of it.
+TEST(RowEncoder, DotMapsTheWholeRecordBesideItsFields) {
+  for (CopyFormat format : {CopyFormat::text, CopyFormat::binary}) {
+    RowEncoder enc({col("payload", "jsonb", "."), col("event_type", "text", "type")}, format);
+    std::string out, reason;
+    ASSERT_TRUE(enc.encode(R"({"type": "signup", "n": 123456789012345678901234567890})", out, reason)) << reason;
+    const std::string doc = R"({"type":"signup","n":123456789012345678901234567890})";
+    if (format == CopyFormat::text) {
+      EXPECT_EQ(out, doc + "\tsignup\n");
+    } else {
+      EXPECT_NE(out.find("\1" + doc), std::string::npos);  // jsonb's binary form: version byte, then the text
+    }
+    EXPECT_FALSE(enc.encode(R"({"n":1})", out, reason));
+    EXPECT_EQ(reason, "missing field `type` (column event_type)");
+  }
+}
+
+}  // namespace
+}  // namespace pgsink

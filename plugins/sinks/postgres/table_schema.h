@@ -17,12 +17,16 @@ enum class ColumnKind {
   date, other
 };
 
+// The field path that names the whole record (as jq's `.`), e.g. for a jsonb
+// column that keeps each record as it came.
+inline constexpr const char* kWholeRecord = ".";
+
 struct Column {
   std::string name;
   std::string type;        // as format_type() prints it
   ColumnKind kind = ColumnKind::other;
   bool has_default = false;
-  std::string field_path;  // record field, dot-separated for nesting
+  std::string field_path;  // record field, dot-separated for nesting; kWholeRecord: the record itself
 };
 
 struct TableSchema {
