@@ -8,14 +8,16 @@ import unittest
 from harness import SLUICE, SOURCE_DIR, run
 from pg import Postgres
 
-# The README's example, command for command (`sluice` is the binary under test).
-README_EXAMPLE = r"""
-psql "$PG_URI" -q -f pipelines/events.sql
-printf '%s\n' '{"type":"signup","time":"2026-12-01T10:00:00Z","user":"ana"}' \
-              '{"type":"login","time":"2026-12-01T10:05:00Z","user":"ana","device":{"os":"linux"}}' \
-              '{"type":"logout","time":1796120100,"user":"ana"}' | sluice run pipelines/events.toml
-psql "$PG_URI" -c 'SELECT event_type, event_time, payload FROM events ORDER BY event_time'
-"""
+
+def readme_example():
+    """The README's example, command for command, read from the README itself
+    (the first sh block under "### Events from stdin"), so the two cannot drift;
+    `sluice` is the binary under test."""
+    with open(os.path.join(SOURCE_DIR, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    section = text[text.index("### Events from stdin"):]
+    start = section.index("```sh\n") + len("```sh\n")
+    return section[start:section.index("```", start)]
 
 
 class EventsPipeline(unittest.TestCase):
@@ -37,7 +39,9 @@ class EventsPipeline(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
     def test_readme_example_three_events_three_rows(self):
-        proc = self.shell(README_EXAMPLE)
+        example = readme_example()
+        self.assertIn("| sluice run pipelines/events.toml", example)
+        proc = self.shell(example)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("(3 rows)", proc.stdout)
         self.assertIn("signup", proc.stdout)
