@@ -7,6 +7,8 @@ import json
 import os
 import re
 import signal
+import ssl
+import subprocess
 import threading
 import time
 import unittest
@@ -63,8 +65,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, total=20, page=5, page_delay=0.0, modes=()):
+    def __init__(self, total=20, page=5, page_delay=0.0, modes=(), tls=None):
         super().__init__(("127.0.0.1", 0), Handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https" if tls else "http"
         self.lock = threading.Lock()
         self.seen = []
         self.total, self.page, self.page_delay = total, page, page_delay
@@ -78,7 +85,7 @@ class Server(http.server.ThreadingHTTPServer):
 
     @property
     def base(self):
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
 
     def requests(self, path):
         with self.lock:
@@ -124,6 +131,7 @@ http_timeout = "5s"
 http_max_bytes = "{max_bytes}"
 instructions = {instructions}
 memory = "{memory}"
+{extra}
 [sources.params]
 base = "{base}"
 [sources.secrets]
@@ -147,11 +155,11 @@ class LuaSourceTest(TempDirTest):
         super().tearDown()
 
     def pipeline(self, script, bootstrap="embedded", interval="1h", max_bytes="16MB", instructions=100000000,
-                 memory="64MB"):
+                 memory="64MB", extra=""):
         self.write("script.lua", script)
         return self.write("pipeline.toml", PIPELINE.format(
             bootstrap=bootstrap, interval=interval, base=self.server.base, secret=SECRET, max_bytes=max_bytes,
-            instructions=instructions, memory=memory, out=os.path.join(self.dir, "out.jsonl")))
+            instructions=instructions, memory=memory, extra=extra, out=os.path.join(self.dir, "out.jsonl")))
 
     @property
     def state_path(self):
@@ -335,6 +343,50 @@ end
             log = p.stderr_text()
         self.assertNotIn("budget exceeded", log)
         self.assertEqual([r["n"] for r in self.out()][:5], [1, 2, 3, 4, 5])
+
+    def test_a_stop_during_a_slow_request_ends_it_promptly_and_cleanly(self):
+        self.server = Server()
+        script = """
+function poll(ctx)
+  local r, err = sluice.http.get(ctx.params.base .. "/slow", {timeout = 60})
+  sluice.log.warn("slow request: " .. tostring(err))
+end
+"""
+        path = self.pipeline(script)
+        with process("run", path, "--progress", "0s") as p:
+            wait_for(lambda: self.server.requests("/slow"), what="the slow request")
+            p.signal(signal.SIGTERM)
+            # The server answers after 10 s: the request must end well before, at the stop.
+            self.assertEqual(p.wait(8), 0, p.stderr_text())
+            log = p.stderr_text()
+        self.assertIn("slow request: stopped", log)
+
+    def test_tls_is_verified_and_ca_file_trusts_a_private_certificate(self):
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.server = Server(tls=(cert, key))
+        script = """
+function poll(ctx)
+  local r, err = sluice.http.get(ctx.params.base .. "/items?after=0")
+  ctx.emit({ok = r ~= nil, status = r and r.status, err = err})
+end
+"""
+        for extra, ok in (("", False), (f'ca_file = "{cert}"', True)):
+            if os.path.exists(os.path.join(self.dir, "out.jsonl")):
+                os.remove(os.path.join(self.dir, "out.jsonl"))
+            path = self.pipeline(script, extra=extra)
+            with process("run", path, "--progress", "0s") as p:
+                wait_for(lambda: self.out(), what="the record of the request")
+                p.signal(signal.SIGTERM)
+                p.wait(60)
+            record = self.out()[0]
+            self.assertEqual(record["ok"], ok, record)
+            if ok:
+                self.assertEqual(record["status"], 200)
+            else:
+                self.assertIn("certificate", record["err"])
 
 
 if __name__ == "__main__":

@@ -166,6 +166,7 @@ int http_call(lua_State* L, const char* method, size_t method_len, int url_at) {
   lua_setfield(L, -2, "headers");
   lua_pushlstring(L, h.response.body.data(), h.response.body.size());
   lua_setfield(L, -2, "body");
+  if (h.response.body.capacity() > (1u << 20)) std::string().swap(h.response.body);  // a large body's buffer goes now
   return 1;
 }
 
