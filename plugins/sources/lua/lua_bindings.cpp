@@ -181,6 +181,20 @@ int http_request(lua_State* L) {
   return http_call(L, method, len, 2);
 }
 
+// Calls sluice.json.encode (function and value on the stack). Its errors are
+// raised inside it, where no line of the script is known: on failure this
+// leaves "file:line: what: error" on the stack for the caller to raise.
+bool encode_at_callers_line(lua_State* L, const char* what) {
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) return true;
+  luaL_where(L, 1);
+  lua_pushstring(L, what);
+  lua_pushliteral(L, ": ");
+  if (lua_type(L, -4) == LUA_TSTRING) lua_pushvalue(L, -4);
+  else lua_pushliteral(L, "cannot be encoded");
+  lua_concat(L, 4);
+  return false;
+}
+
 // ctx's functions: upvalue 1 the host, 2 sluice.json.encode, 3 the ctx table.
 int ctx_emit(lua_State* L) {
   ScriptHost& h = host_of(L);
@@ -188,7 +202,7 @@ int ctx_emit(lua_State* L) {
   if (t == LUA_TTABLE) {
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    if (!encode_at_callers_line(L, "ctx.emit")) return lua_error(L);
     lua_replace(L, 1);
   } else if (t != LUA_TSTRING) {
     return luaL_argerror(L, 1, "a table or a JSON string expected");
@@ -234,7 +248,7 @@ int ctx_checkpoint(lua_State* L) {
   if (!lua_istable(L, -1)) return luaL_error(L, "ctx.state must be a table, not a %s", luaL_typename(L, -1));
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_insert(L, -2);
-  lua_call(L, 1, 1);
+  if (!encode_at_callers_line(L, "ctx.checkpoint: ctx.state")) return lua_error(L);
   size_t len = 0;
   const char* text = lua_tolstring(L, -1, &len);
   if (!text) return luaL_error(L, "ctx.state could not be encoded");

@@ -140,6 +140,19 @@ TEST_F(ScriptEngineTest, BadHttpOptionsAreErrorsAtTheScriptsLineWithoutHeaderVal
   EXPECT_NE(error.find("is not a method"), std::string::npos) << error;
 }
 
+TEST_F(ScriptEngineTest, ARecordThatCannotBeEncodedIsAnErrorAtTheEmitsLine) {
+  auto engine = load("function poll(ctx)\n  ctx.emit({f = print})\nend\n");
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:2: ctx.emit: sluice.json.encode"), std::string::npos) << error;
+  engine = load("function poll(ctx)\n  ctx.state.f = print\n  ctx.checkpoint()\nend\n");
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:3: ctx.checkpoint: ctx.state: sluice.json.encode"), std::string::npos) << error;
+  engine = load("function poll(ctx)\n  ctx.emit(42)\nend\n");
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:2: bad argument #1 to 'emit'"), std::string::npos) << error;
+}
+
 TEST_F(ScriptEngineTest, WithoutAClientHttpReturnsNilAndAnError) {
   auto engine = load(R"(
 function poll(ctx)
