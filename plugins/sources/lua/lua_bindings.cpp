@@ -2,6 +2,7 @@
 // errors are raised only where no C++ object with a destructor is alive in
 // the frame (the scratch lives in ScriptHost); the C++ work is in
 // ScriptHost's noexcept members.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -104,8 +105,9 @@ void read_http_options(lua_State* L, ScriptHost& h, int opts) {
       const int t = lua_type(L, -1);
       if (t != LUA_TSTRING && t != LUA_TNUMBER) luaL_error(L, "sluice.http: header `%s` must be a string", name);
       const char* value = lua_tolstring(L, -1, &value_len);  // the value's slot: converting it is safe for next()
-      if (std::memchr(value, '\r', value_len) || std::memchr(value, '\n', value_len))
-        luaL_error(L, "sluice.http: header `%s` holds a line break", name);
+      if (std::memchr(value, '\r', value_len) || std::memchr(value, '\n', value_len) ||
+          std::memchr(value, '\0', value_len))
+        luaL_error(L, "sluice.http: header `%s` holds a line break or a NUL byte", name);
       if (!add_header(h, name, name_len, value, value_len)) luaL_error(L, "sluice.http: out of memory");
       lua_pop(L, 1);
     }
@@ -224,13 +226,16 @@ int ctx_emit(lua_State* L) {
 
 int ctx_sleep(lua_State* L) {
   ScriptHost& h = host_of(L);
-  const lua_Number seconds = luaL_checknumber(L, 1);
+  lua_Number seconds = luaL_checknumber(L, 1);
+  // NaN and negatives are no wait; a year is as good as forever and keeps the
+  // conversion to milliseconds finite.
+  seconds = seconds > 0 ? std::min<lua_Number>(seconds, 365.0 * 86400) : 0;
   if (!h.emitter) {
     lua_pushboolean(L, 0);
     return 1;
   }
   sluice::LuaHost::begin_wait(L);
-  const bool slept = h.emitter->wait_for(seconds > 0 ? seconds : 0);
+  const bool slept = h.emitter->wait_for(seconds);
   sluice::LuaHost::end_wait(L, h.run_mode);
   lua_pushboolean(L, slept);
   return 1;
