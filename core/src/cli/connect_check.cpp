@@ -1,0 +1,193 @@
+#include "cli/connect_check.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "kafka/client_config.h"
+#include "kafka/handles.h"
+#include "sluice/error.h"
+
+namespace sluice::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How many partitions of a sink's topic are read for recent records.
+constexpr int kSampledPartitions = 4;
+
+struct TopicUse {
+  bool produced = false;  // a source (or its dead-letter topic) writes it
+};
+
+}  // namespace
+
+struct KafkaConnectCheck::State {
+  const PipelineConfig& config;
+  std::chrono::milliseconds timeout;
+  // What librdkafka reports on its own (connection refused, TLS handshake,
+  // SASL): the reason a metadata request timed out. Written from its threads.
+  std::mutex mutex;
+  std::vector<std::pair<int, std::string>> errors;
+  KafkaHandle client;
+  std::map<std::string, int> partitions;  // topics the cluster has, with their partition counts
+  bool reached = false;
+
+  State(const PipelineConfig& c, std::chrono::milliseconds t) : config(c), timeout(t) {}
+
+  int timeout_ms() const { return static_cast<int>(timeout.count()); }
+
+  // The most telling error librdkafka reported: authentication first, then
+  // TLS, then the first other one; "all brokers are down" only says less.
+  std::optional<std::pair<int, std::string>> reported_error() {
+    std::lock_guard lock(mutex);
+    for (int wanted : {RD_KAFKA_RESP_ERR__AUTHENTICATION, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
+                       RD_KAFKA_RESP_ERR__SSL})
+      for (const auto& e : errors)
+        if (e.first == wanted) return e;
+    for (const auto& e : errors)
+      if (e.first != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) return e;
+    return errors.empty() ? std::nullopt : std::optional(errors.front());
+  }
+};
+
+KafkaConnectCheck::KafkaConnectCheck(const PipelineConfig& config, std::chrono::milliseconds timeout)
+    : state_(std::make_unique<State>(config, timeout)) {}
+
+KafkaConnectCheck::~KafkaConnectCheck() {
+  if (state_->client) rd_kafka_consumer_close(state_->client.get());
+}
+
+std::vector<CheckLine> KafkaConnectCheck::run() {
+  State& s = *state_;
+  const KafkaSettings& settings = s.config.kafka;
+  if (settings.embedded())
+    return {{true, "kafka", "embedded broker: nothing to contact (sluice starts it in-process and creates the topics)"}};
+  const std::string& servers = settings.bootstrap_servers;
+  KafkaConf conf;
+  try {
+    conf = make_client_conf(settings, servers, ClientRole::consumer);
+    // A metadata request must never create a topic; the group is only a
+    // name (nothing subscribes, commits or joins).
+    set_property(conf.get(), "allow.auto.create.topics", "false");
+    set_property(conf.get(), "group.id", "sluice-check");
+    set_property(conf.get(), "log.connection.close", "false");
+  } catch (const Error& e) {
+    return {{false, "kafka", e.what()}};
+  }
+  rd_kafka_conf_set_opaque(conf.get(), &s);
+  rd_kafka_conf_set_error_cb(conf.get(), [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+    auto* state = static_cast<State*>(opaque);
+    std::lock_guard lock(state->mutex);
+    if (state->errors.size() < 32) state->errors.emplace_back(err, reason ? reason : "");
+  });
+  // Its log says the same as the error callback, at length.
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
+  char error[512];
+  rd_kafka_t* client = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof error);
+  if (!client) return {{false, "kafka", std::string("librdkafka refuses these settings: ") + error}};
+  (void)conf.release();  // the client owns it now
+  s.client.reset(client);
+
+  std::vector<CheckLine> lines;
+  const rd_kafka_metadata_t* raw = nullptr;
+  const auto start = Clock::now();
+  // All topics: a request naming none never makes the broker create one.
+  rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &raw, s.timeout_ms());
+  KafkaMetadata metadata(raw);
+  if (err) {
+    rd_kafka_poll(client, 0);  // serves the error callbacks queued meanwhile
+    auto reported = s.reported_error();
+    std::string why = reported ? reported->second : rd_kafka_err2str(err);
+    if (reported && (reported->first == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                     reported->first == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED))
+      lines.push_back({false, "kafka", "authentication failed: " + why});
+    else
+      lines.push_back({false, "kafka", servers + ": no metadata within " + std::to_string(s.timeout.count()) +
+                                           " ms: " + why});
+    return lines;
+  }
+  s.reached = true;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  lines.push_back({true, "kafka", servers + ": metadata in " + std::to_string(ms) + " ms (" +
+                                      std::to_string(metadata->broker_cnt) + " broker(s), " +
+                                      std::to_string(metadata->topic_cnt) + " topic(s))"});
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const auto& t = metadata->topics[i];
+    if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR) s.partitions[t.topic] = t.partition_cnt;
+  }
+
+  std::map<std::string, TopicUse> topics;
+  for (const auto& source : s.config.sources) {
+    topics[source.topic].produced = true;
+    if (!source.transforms.dead_letter_topic.empty()) topics[source.transforms.dead_letter_topic].produced = true;
+  }
+  for (const auto& sink : s.config.sinks) topics[sink.topic];
+  for (const auto& [topic, use] : topics) {
+    if (auto it = s.partitions.find(topic); it != s.partitions.end()) {
+      lines.push_back({true, "kafka", "topic " + topic + " exists (" + std::to_string(it->second) + " partitions)"});
+      continue;
+    }
+    // Not asked for by name: a broker that speaks Metadata below v4 (the
+    // embedded one among them) creates a topic it is asked about. A listing
+    // of all topics leaves out those this role may not describe, so a
+    // missing topic and a hidden one look the same here.
+    if (use.produced)
+      // sluice does not create topics on a cluster: its producer's first
+      // request does, where the broker allows it.
+      lines.push_back({true, "kafka", "topic " + topic + " does not exist (or this role may not describe it); the "
+                                      "producer's first request creates it if the broker allows auto-creation"});
+    else
+      lines.push_back({false, "kafka", "topic " + topic + " does not exist (or this role may not describe it), and "
+                                       "no source of this pipeline writes it"});
+  }
+  return lines;
+}
+
+std::vector<std::string> KafkaConnectCheck::recent_records(const std::string& topic, std::string& note,
+                                                           std::vector<CheckLine>& problems) {
+  State& s = *state_;
+  std::vector<std::string> records;
+  if (s.config.kafka.embedded()) return note = "the embedded broker starts empty", records;
+  if (!s.reached) return note = "Kafka was not reached", records;
+  auto it = s.partitions.find(topic);
+  if (it == s.partitions.end()) return note = "topic " + topic + " does not exist yet", records;
+  rd_kafka_t* client = s.client.get();
+  KafkaPartitions wanted(rd_kafka_topic_partition_list_new(kSampledPartitions));
+  for (int32_t p = 0; p < std::min(it->second, kSampledPartitions); ++p) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, s.timeout_ms());
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      problems.push_back({false, "kafka", "not authorised to read topic " + topic});
+      return note = "topic " + topic + " may not be read", records;
+    }
+    if (err) return note = "the end of " + topic + "/" + std::to_string(p) + " was not read: " + rd_kafka_err2str(err),
+                 records;
+    if (high > low) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), p)->offset = high - 1;
+  }
+  if (wanted->cnt == 0) return note = "topic " + topic + " holds no records yet", records;
+  // Assigned at explicit offsets: no group join, no offset fetched or committed.
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(client, wanted.get()))
+    return note = std::string("reading ") + topic + ": " + rd_kafka_err2str(err), records;
+  std::set<int32_t> pending;
+  for (int i = 0; i < wanted->cnt; ++i) pending.insert(wanted->elems[i].partition);
+  const auto deadline = Clock::now() + s.timeout;
+  while (!pending.empty() && Clock::now() < deadline) {
+    KafkaMessage m(rd_kafka_consumer_poll(client, 100));
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      problems.push_back({false, "kafka", "not authorised to read topic " + topic});
+      break;
+    }
+    if (m->err) continue;  // end of partition and the like
+    if (pending.erase(m->partition)) records.emplace_back(static_cast<const char*>(m->payload), m->len);
+  }
+  rd_kafka_assign(client, nullptr);
+  if (records.empty()) note = "no record of " + topic + " arrived within " + std::to_string(s.timeout.count()) + " ms";
+  return records;
+}
+
+}  // namespace sluice::cli
