@@ -4,6 +4,10 @@ time against an unreachable system, no secret in the output, and nothing
 created or written anywhere (the catalog is compared before and after)."""
 import json
 import os
+import select
+import socket
+import ssl
+import threading
 import time
 
 from kafka import KafkaProducer
@@ -255,6 +259,114 @@ class CheckConnectTls(TempDirTest):
         self.assertEqual(len(fails), 1, proc.stdout)
         self.assertIn("sinks.store: connecting to PostgreSQL", fails[0])
         self.assertIn("certificate verify failed", fails[0])
+
+
+class TlsProxy:
+    """Terminates TLS on a loopback port and passes the bytes on to a
+    plaintext port: a Kafka TLS listener in front of `sluice broker`, for
+    the connections made to this port (see CheckConnectKafkaTls)."""
+
+    def __init__(self, target_port, cert, key):
+        self.target_port = target_port
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self.open = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            conn.close()  # e.g. the client refused our certificate
+            return
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        self.open += [tls, upstream]
+        # One thread per connection: an SSL socket is not for two threads at once.
+        try:
+            while True:
+                ready = [tls] if tls.pending() else select.select([tls, upstream], [], [], 1)[0]
+                for source in ready:
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    (upstream if source is tls else tls).sendall(data)
+        except OSError:
+            return
+        finally:
+            tls.close()
+            upstream.close()
+
+    def close(self):
+        self.listener.close()
+        for s in self.open:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+class CheckConnectKafkaTls(TempDirTest):
+    """Kafka over TLS to a local listener: the CA is used and a wrong one fails
+    clearly. The listener is a TLS proxy in front of the embedded broker, and
+    the broker's metadata still advertises its own plaintext address, so only
+    what goes through the bootstrap connection (the metadata request) is
+    encrypted; a client then reaching a partition leader meets plaintext and
+    fails. check --connect says so in a FAIL line; a real TLS cluster
+    advertises its TLS listeners."""
+
+    PIPELINE = """
+name = "tls"
+[kafka]
+bootstrap_servers = "127.0.0.1:${KAFKA_TLS_PORT}"
+security_protocol = "ssl"
+ssl_ca = "${KAFKA_CA}"
+[[sinks]]
+name = "out"
+type = "stdout"
+topic = "routes"
+"""
+
+    def test_good_ca_gets_metadata_and_a_wrong_ca_fails_clearly(self):
+        make_ca_and_server_cert(self.dir, "good")
+        make_ca_and_server_cert(self.dir, "other")
+        path = self.write("tls.toml", self.PIPELINE)
+        with broker("routes:1") as address:
+            proxy = TlsProxy(int(address.rsplit(":", 1)[1]), os.path.join(self.dir, "good-server.pem"),
+                             os.path.join(self.dir, "good-server.key"))
+            self.addCleanup(proxy.close)
+            env = {"KAFKA_TLS_PORT": str(proxy.port), "KAFKA_CA": os.path.join(self.dir, "good-ca.pem")}
+            proc = run("check", "--connect", "--timeout-ms", str(TIMEOUT_MS), path, env=env, timeout=120)
+            self.assertIn(f"ok   kafka: 127.0.0.1:{proxy.port}: metadata in ", proc.stdout)
+            self.assertIn("ok   kafka: topic routes exists (1 partitions)", proc.stdout)
+            # The limitation of this listener, not of check: reading goes to
+            # the advertised plaintext address.
+            fails = [line for line in lines_of(proc) if line.startswith("FAIL")]
+            self.assertEqual(len(fails), 1, proc.stdout)
+            self.assertIn("FAIL kafka: reading topic routes: partition 0 gave neither a record nor its end within "
+                          f"{TIMEOUT_MS} ms", fails[0])
+            self.assertEqual(proc.returncode, 1)
+
+            env["KAFKA_CA"] = os.path.join(self.dir, "other-ca.pem")
+            start = time.monotonic()
+            proc = run("check", "--connect", "--timeout-ms", str(TIMEOUT_MS), path, env=env, timeout=120)
+            self.assertLess(time.monotonic() - start, BOUND_S)
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            fails = [line for line in lines_of(proc) if line.startswith("FAIL")]
+            self.assertEqual(len(fails), 1, proc.stdout)
+            self.assertIn(f"kafka: 127.0.0.1:{proxy.port}: no metadata within {TIMEOUT_MS} ms", fails[0])
+            self.assertIn("certificate verify failed", fails[0])
 
 
 class ManagedExample(TempDirTest):

@@ -75,13 +75,16 @@ void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaCon
                   std::chrono::milliseconds timeout, std::vector<CheckLine>& lines) {
   const std::string key = key_of(step);
   try {
+    ConnectProbe probe;
+    probe.timeout = timeout;
+    // Every sink's topic is read (which verifies this role may read it);
+    // what the sink gets is what its transforms make of the records.
+    if (step.kind == PluginKind::sink) probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines);
+    if (step.kind == PluginKind::sink && !step.transforms.scripts.empty()) {
+      probe.recent_records.clear();
+      probe.records_note = "records pass the sink's transforms first";
+    }
     if (step.plugin->probe_connect) {
-      ConnectProbe probe;
-      probe.timeout = timeout;
-      if (step.kind == PluginKind::sink && !step.transforms.scripts.empty())
-        probe.records_note = "records pass the sink's transforms first";
-      else if (step.kind == PluginKind::sink)
-        probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines);
       for (auto& line : step.plugin->probe_connect(step.values, context_of(config, step), probe))
         lines.push_back({line.ok, key, std::move(line.text)});
     } else if (step.plugin->probe) {
@@ -93,21 +96,31 @@ void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaCon
   }
 }
 
+// Prints the lines from `from` on, as they are decided: a slow system shows
+// what has been verified so far.
+size_t print_lines(const std::vector<CheckLine>& lines, size_t from) {
+  for (size_t i = from; i < lines.size(); ++i) {
+    // Every line is masked: libraries quote what they were given.
+    const std::string text = redact_process(lines[i].subject + ": " + lines[i].text);
+    std::printf("%-4s %s\n", lines[i].ok ? "ok" : "FAIL", text.c_str());
+  }
+  std::fflush(stdout);
+  return lines.size();
+}
+
 int check_connect(const std::string& path, const PipelineConfig& config, std::chrono::milliseconds timeout) {
   KafkaConnectCheck kafka(config, timeout);
   std::vector<CheckLine> lines = kafka.run();
+  size_t printed = print_lines(lines, 0);
   for (const auto* steps : {&config.sources, &config.sinks})
-    for (const auto& step : *steps) connect_step(config, step, kafka, timeout, lines);
+    for (const auto& step : *steps) {
+      connect_step(config, step, kafka, timeout, lines);
+      printed = print_lines(lines, printed);
+    }
   size_t failed = 0;
-  for (const auto& line : lines) {
-    failed += line.ok ? 0 : 1;
-    // Every line is masked: libraries quote what they were given.
-    const std::string text = redact_process(line.subject + ": " + line.text);
-    std::printf("%-4s %s\n", line.ok ? "ok" : "FAIL", text.c_str());
-  }
+  for (const auto& line : lines) failed += line.ok ? 0 : 1;
   if (failed) std::printf("%s: %zu of %zu checks failed\n", path.c_str(), failed, lines.size());
   else std::printf("%s: ok: all %zu checks passed\n", path.c_str(), lines.size());
-  std::fflush(stdout);
   return failed ? kExitCheckFailed : kExitOk;
 }
 

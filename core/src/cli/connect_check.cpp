@@ -75,6 +75,7 @@ std::vector<CheckLine> KafkaConnectCheck::run() {
     set_property(conf.get(), "allow.auto.create.topics", "false");
     set_property(conf.get(), "group.id", "sluice-check");
     set_property(conf.get(), "log.connection.close", "false");
+    set_property(conf.get(), "enable.partition.eof", "true");
   } catch (const Error& e) {
     return {{false, "kafka", e.what()}};
   }
@@ -156,37 +157,49 @@ std::vector<std::string> KafkaConnectCheck::recent_records(const std::string& to
   auto it = s.partitions.find(topic);
   if (it == s.partitions.end()) return note = "topic " + topic + " does not exist yet", records;
   rd_kafka_t* client = s.client.get();
+  // The last record of each partition, by assignment at "one before the
+  // end": no group join, no offset fetched or committed, and every wait is
+  // this loop's own (a watermark query can outlast its timeout while a
+  // partition leader cannot be reached).
   KafkaPartitions wanted(rd_kafka_topic_partition_list_new(kSampledPartitions));
+  std::set<int32_t> pending;
   for (int32_t p = 0; p < std::min(it->second, kSampledPartitions); ++p) {
-    int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, s.timeout_ms());
-    if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-      problems.push_back({false, "kafka", "not authorised to read topic " + topic});
-      return note = "topic " + topic + " may not be read", records;
-    }
-    if (err) return note = "the end of " + topic + "/" + std::to_string(p) + " was not read: " + rd_kafka_err2str(err),
-                 records;
-    if (high > low) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), p)->offset = high - 1;
+    rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_TAIL(1);
+    pending.insert(p);
   }
-  if (wanted->cnt == 0) return note = "topic " + topic + " holds no records yet", records;
-  // Assigned at explicit offsets: no group join, no offset fetched or committed.
   if (rd_kafka_resp_err_t err = rd_kafka_assign(client, wanted.get()))
     return note = std::string("reading ") + topic + ": " + rd_kafka_err2str(err), records;
-  std::set<int32_t> pending;
-  for (int i = 0; i < wanted->cnt; ++i) pending.insert(wanted->elems[i].partition);
   const auto deadline = Clock::now() + s.timeout;
+  bool refused = false;
   while (!pending.empty() && Clock::now() < deadline) {
     KafkaMessage m(rd_kafka_consumer_poll(client, 100));
     if (!m) continue;
     if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-      problems.push_back({false, "kafka", "not authorised to read topic " + topic});
+      refused = true;
       break;
     }
-    if (m->err) continue;  // end of partition and the like
+    // The end of a partition (enable.partition.eof): it holds no record.
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) pending.erase(m->partition);
+    if (m->err) continue;
     if (pending.erase(m->partition)) records.emplace_back(static_cast<const char*>(m->payload), m->len);
   }
   rd_kafka_assign(client, nullptr);
-  if (records.empty()) note = "no record of " + topic + " arrived within " + std::to_string(s.timeout.count()) + " ms";
+  if (refused) {
+    problems.push_back({false, "kafka", "not authorised to read topic " + topic});
+    return note = "topic " + topic + " may not be read", records;
+  }
+  if (!pending.empty()) {
+    // A listing works but reading does not: a partition leader that cannot
+    // be reached (e.g. advertised at an address this host cannot use).
+    rd_kafka_poll(client, 0);
+    auto reported = s.reported_error();
+    problems.push_back({false, "kafka", "reading topic " + topic + ": partition " + std::to_string(*pending.begin()) +
+                                            " gave neither a record nor its end within " +
+                                            std::to_string(s.timeout.count()) + " ms" +
+                                            (reported ? " (" + reported->second + ")" : "")});
+    return note = "topic " + topic + " could not be read", records;
+  }
+  if (records.empty()) note = "topic " + topic + " holds no records yet";
   return records;
 }
 
