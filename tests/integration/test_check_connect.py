@@ -211,6 +211,38 @@ table = "routes"
         self.assertIn("FAIL sinks.store: offsets_table \"sluice_offsets\" does not exist, and role app may not "
                       "create it (no CREATE privilege on schema public)", proc.stdout)
 
+    def test_a_wrong_password_from_a_secret_file_is_not_shown(self):
+        secret = self.write("pg_password", "WrongPw-from-file\n")
+        with broker("routes:1") as address:
+            proc, _ = self.check(address, pg_uri=f"host=127.0.0.1 port={self.pg.port} user=app dbname=postgres "
+                                                 f"password=${{file:{secret}}}")
+        # PG_URI holds the ${file:} reference, expanded by sluice: a secret.
+        self.assert_one_fail(proc, "password authentication failed")
+
+    def test_sasl_failure_is_reported_plainly_without_the_password(self):
+        # The embedded broker speaks no SASL: librdkafka reports an
+        # authentication failure (its error callback, __AUTHENTICATION), as
+        # it does for refused credentials on a real cluster.
+        secret = self.write("kafka_password", "Sasl-Secret-991\n")
+        path = self.write("sasl.toml", f"""
+[kafka]
+bootstrap_servers = "${{KAFKA_BOOTSTRAP}}"
+security_protocol = "sasl_plaintext"
+sasl_mechanism = "SCRAM-SHA-512"
+sasl_username = "sluice"
+sasl_password = "${{file:{secret}}}"
+[[sinks]]
+name = "out"
+type = "stdout"
+topic = "routes"
+""")
+        with broker("routes:1") as address:
+            start = time.monotonic()
+            proc = run("check", "--connect", "--timeout-ms", str(TIMEOUT_MS), path, env={"KAFKA_BOOTSTRAP": address})
+        self.assertLess(time.monotonic() - start, BOUND_S)
+        self.assert_one_fail(proc, "FAIL kafka: authentication failed: ", "SASL")
+        self.assertNotIn("Sasl-Secret-991", proc.stdout + proc.stderr)
+
     def test_without_connect_check_is_unchanged(self):
         with broker("routes:1") as address:
             path = self.write("p.toml", PIPELINE.format(table="routes", extra=""))

@@ -102,7 +102,10 @@ std::vector<CheckLine> KafkaConnectCheck::run() {
   if (err) {
     rd_kafka_poll(client, 0);  // serves the error callbacks queued meanwhile
     auto reported = s.reported_error();
-    std::string why = reported ? reported->second : rd_kafka_err2str(err);
+    std::string why = reported ? reported->second
+                      : err == RD_KAFKA_RESP_ERR__TRANSPORT
+                          ? "no broker became usable (connected without an answer, or still connecting)"
+                          : rd_kafka_err2str(err);
     if (reported && (reported->first == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
                      reported->first == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED))
       lines.push_back({false, "kafka", "authentication failed: " + why});
