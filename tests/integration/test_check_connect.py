@@ -124,6 +124,12 @@ class CheckConnect(TempDirTest):
             self.assertIn("offsets_table \"sluice_offsets\" does not exist; sluice will create it", text)
             self.assertIn("rejects_table \"sluice_rejects\" does not exist; sluice will create it", text)
             self.assertIn("all 7 checks passed", text)
+            # Read by assignment: no offset stored for the check's group name.
+            from kafka import KafkaConsumer, TopicPartition
+            consumer = KafkaConsumer(bootstrap_servers=address, api_version=(2, 5, 0), group_id="sluice-check",
+                                     enable_auto_commit=False)
+            self.addCleanup(consumer.close)
+            self.assertIsNone(consumer.committed(TopicPartition("routes", 0)))
 
     def test_a_missing_topic_that_a_source_writes_is_not_a_failure_and_is_not_created(self):
         from kafka import KafkaConsumer
@@ -183,7 +189,9 @@ table = "routes"
     def test_an_unreachable_database_fails_within_the_timeout(self):
         with broker("routes:1") as address, closed_port() as port:
             proc, elapsed = self.check(address, pg_uri=f"postgres://app:{PASSWORD}@127.0.0.1:{port}/postgres")
-        self.assert_one_fail(proc, "sinks.store: connecting to PostgreSQL", str(port))
+        fail = self.assert_one_fail(proc, "sinks.store: connecting to PostgreSQL", str(port),
+                                    "Connection refused Is the server running")
+        self.assertIn(fail + "\n", proc.stdout)  # libpq's two lines, as one
         self.assertLess(elapsed, BOUND_S)
 
     def test_offsets_and_rejects_tables_of_another_shape_without_privileges_or_schema(self):

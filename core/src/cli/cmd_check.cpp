@@ -1,5 +1,6 @@
 // `sluice check FILE`: validates a pipeline without running it; with
 // --connect, also contacts everything it names.
+#include <cctype>
 #include <cstdio>
 
 #include "sluice/error.h"
@@ -100,8 +101,14 @@ void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaCon
 // what has been verified so far.
 size_t print_lines(const std::vector<CheckLine>& lines, size_t from) {
   for (size_t i = from; i < lines.size(); ++i) {
-    // Every line is masked: libraries quote what they were given.
-    const std::string text = redact_process(lines[i].subject + ": " + lines[i].text);
+    // Every line is masked: libraries quote what they were given. One check,
+    // one line: libpq's messages run over several.
+    std::string text = redact_process(lines[i].subject + ": " + lines[i].text);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    for (size_t at; (at = text.find_first_of("\r\n")) != std::string::npos;) {
+      const size_t end = text.find_first_not_of(" \t\r\n", at);
+      text.replace(at, (end == std::string::npos ? text.size() : end) - at, " ");
+    }
     std::printf("%-4s %s\n", lines[i].ok ? "ok" : "FAIL", text.c_str());
   }
   std::fflush(stdout);

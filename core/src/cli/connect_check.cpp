@@ -74,6 +74,7 @@ std::vector<CheckLine> KafkaConnectCheck::run() {
     // name (nothing subscribes, commits or joins).
     set_property(conf.get(), "allow.auto.create.topics", "false");
     set_property(conf.get(), "group.id", "sluice-check");
+    set_property(conf.get(), "enable.auto.commit", "false");  // whatever [kafka.librdkafka] says
     set_property(conf.get(), "log.connection.close", "false");
     set_property(conf.get(), "enable.partition.eof", "true");
   } catch (const Error& e) {
