@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "kafka/client_config.h"
 #include "kafka/handles.h"
@@ -22,6 +23,44 @@ constexpr int kSampledPartitions = 4;
 struct TopicUse {
   bool produced = false;  // a source (or its dead-letter topic) writes it
 };
+
+struct AdminDeleter {
+  void operator()(rd_kafka_AdminOptions_t* p) const { rd_kafka_AdminOptions_destroy(p); }
+  void operator()(rd_kafka_ConfigResource_t* p) const { rd_kafka_ConfigResource_destroy(p); }
+  void operator()(rd_kafka_event_t* p) const { rd_kafka_event_destroy(p); }
+};
+
+// The broker's auto.create.topics.enable, asked by DescribeConfigs (read
+// only); nullopt when the broker does not say (not supported, or not
+// allowed to this role).
+std::optional<bool> broker_creates_topics(rd_kafka_t* client, int32_t broker, std::chrono::milliseconds timeout) {
+  std::unique_ptr<rd_kafka_AdminOptions_t, AdminDeleter> options(
+      rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS));
+  char error[256];
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), error, sizeof error);
+  std::unique_ptr<rd_kafka_ConfigResource_t, AdminDeleter> resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, std::to_string(broker).c_str()));
+  KafkaQueue queue(rd_kafka_queue_new(client));
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rd_kafka_DescribeConfigs(client, resources, 1, options.get(), queue.get());
+  // The request timeout ends it; the slack only covers the reply's delivery.
+  std::unique_ptr<rd_kafka_event_t, AdminDeleter> event(
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 1000));
+  if (!event || rd_kafka_event_error(event.get())) return std::nullopt;
+  const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event.get());
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** described = result ? rd_kafka_DescribeConfigs_result_resources(result, &count)
+                                                       : nullptr;
+  if (count != 1 || rd_kafka_ConfigResource_error(described[0])) return std::nullopt;
+  size_t entries = 0;
+  const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(described[0], &entries);
+  for (size_t i = 0; i < entries; ++i) {
+    const char* name = rd_kafka_ConfigEntry_name(configs[i]);
+    const char* value = rd_kafka_ConfigEntry_value(configs[i]);
+    if (name && value && std::string_view(name) == "auto.create.topics.enable") return std::string_view(value) == "true";
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -125,6 +164,8 @@ std::vector<CheckLine> KafkaConnectCheck::run() {
     if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR) s.partitions[t.topic] = t.partition_cnt;
   }
 
+  const int32_t first_broker = metadata->broker_cnt > 0 ? metadata->brokers[0].id : -1;
+  std::optional<std::optional<bool>> auto_create;  // asked once, when a produced topic is missing
   std::map<std::string, TopicUse> topics;
   for (const auto& source : s.config.sources) {
     topics[source.topic].produced = true;
@@ -140,12 +181,20 @@ std::vector<CheckLine> KafkaConnectCheck::run() {
     // embedded one among them) creates a topic it is asked about. A listing
     // of all topics leaves out those this role may not describe, so a
     // missing topic and a hidden one look the same here.
-    if (use.produced)
+    const std::string missing = "topic " + topic + " does not exist (or this role may not describe it)";
+    if (use.produced) {
       // sluice does not create topics on a cluster: its producer's first
       // request does, where the broker allows it.
-      lines.push_back({true, "kafka", "topic " + topic + " does not exist (or this role may not describe it); the "
-                                      "producer's first request creates it if the broker allows auto-creation"});
-    else
+      if (!auto_create) auto_create = broker_creates_topics(client, first_broker, s.timeout);
+      if (*auto_create == std::optional<bool>(false))
+        lines.push_back({false, "kafka", missing + ", and the broker does not create topics "
+                                         "(auto.create.topics.enable = false): create it first"});
+      else
+        lines.push_back({true, "kafka", missing + "; the producer's first request creates it " +
+                                            (*auto_create ? "(the broker has auto.create.topics.enable = true)"
+                                                          : "if the broker allows auto-creation (its "
+                                                            "auto.create.topics.enable could not be read)")});
+    } else
       lines.push_back({false, "kafka", "topic " + topic + " does not exist (or this role may not describe it), and "
                                        "no source of this pipeline writes it"});
   }
