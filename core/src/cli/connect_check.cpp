@@ -68,7 +68,8 @@ struct KafkaConnectCheck::State {
   const PipelineConfig& config;
   std::chrono::milliseconds timeout;
   // What librdkafka reports on its own (connection refused, TLS handshake,
-  // SASL): the reason a metadata request timed out. Written from its threads.
+  // SASL): the reason a metadata request timed out. Its error callback runs
+  // in rd_kafka_poll; the lock keeps that so wherever librdkafka calls it.
   std::mutex mutex;
   std::vector<std::pair<int, std::string>> errors;
   KafkaHandle client;
