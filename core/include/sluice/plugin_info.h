@@ -3,6 +3,7 @@
 // instance.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,25 @@ struct PluginContext {
   std::string pipeline_dir;  // the pipeline file's directory: relative paths in options start here
 };
 
+// One verification of `sluice check --connect`: whether it passed, and what
+// was verified (or what is wrong), in a line that names the thing.
+struct ProbeLine {
+  bool ok = false;
+  std::string text;
+};
+
+// What `check --connect` gives a plugin's connect probe beyond its options.
+struct ConnectProbe {
+  // Bound for each connection attempt and query: an unreachable system
+  // must give a FAIL line within seconds, never a hang.
+  std::chrono::milliseconds timeout{5000};
+  // Sinks: the newest records of the topic, as the sink would receive them,
+  // to try its conversions on; empty with `records_note` saying why (Kafka
+  // not read, topic empty, records pass transforms first...).
+  std::vector<std::string> recent_records;
+  std::string records_note;
+};
+
 struct PluginInfo {
   std::string name;
   PluginKind kind = PluginKind::source;
@@ -43,6 +63,12 @@ struct PluginInfo {
   // Cross-field checks of the plugin's options (Options::check), run by core
   // at load, so `check` and `run` refuse the same. C plugins have none.
   std::vector<OptionTableCheck> checks = {};
+  // Optional, for `sluice check --connect`: contacts the system and returns
+  // one line per verification, changing nothing (read-only queries, catalog
+  // and privilege lookups). May throw sluice::Error; that is one FAIL line.
+  // Plugins without it fall back to `probe`. C plugins have neither.
+  std::function<std::vector<ProbeLine>(const OptionValues&, const PluginContext&, const ConnectProbe&)>
+      probe_connect = nullptr;
 };
 
 // Declares a plugin whose Impl is constructed from its bound Config:
@@ -66,6 +92,12 @@ PluginInfo sink_plugin(std::string name, std::string help, const Options<Config>
   };
   if constexpr (requires(const Config& c, const PluginContext& ctx) { Impl::probe(c, ctx); })
     info.probe = [options](const OptionValues& values, const PluginContext& ctx) { Impl::probe(options.bind(values), ctx); };
+  if constexpr (requires(const Config& c, const PluginContext& ctx, const ConnectProbe& p) {
+                  Impl::probe_connect(c, ctx, p);
+                })
+    info.probe_connect = [options](const OptionValues& values, const PluginContext& ctx, const ConnectProbe& p) {
+      return Impl::probe_connect(options.bind(values), ctx, p);
+    };
   return info;
 }
 

@@ -1,15 +1,22 @@
-// `sluice check FILE`: validates a pipeline without running it.
+// `sluice check FILE`: validates a pipeline without running it; with
+// --connect, also contacts everything it names.
+#include <cctype>
 #include <cstdio>
 
 #include "sluice/error.h"
 
 #include "cli/commands.h"
+#include "cli/connect_check.h"
 #include "cli/load.h"
 #include "run/pipeline_runner.h"
 
 namespace sluice::cli {
 
 namespace {
+
+// A --connect check failed (the file itself is valid; exit 2 stays for
+// configuration errors found without contacting anything).
+constexpr int kExitCheckFailed = 1;
 
 void print_options(const std::vector<OptionSpec>& specs, const OptionValues& values, const Secrets& secrets) {
   for (const auto& spec : specs) {
@@ -33,6 +40,15 @@ void print_config(const PipelineConfig& config) {
     }
 }
 
+PluginContext context_of(const PipelineConfig& config, const StepConfig& step) {
+  return {config.name, step.name, step.topic,
+          step.kind == PluginKind::sink ? consumer_group(config, step) : std::string(), pipeline_dir(config)};
+}
+
+std::string key_of(const StepConfig& step) {
+  return std::string(step.kind == PluginKind::sink ? "sinks." : "sources.") + step.name;
+}
+
 // Lets each plugin that can verify its settings against the outside world do
 // so (a PostgreSQL sink: its table and columns). A mistake found there is a
 // configuration error; an unreachable system is only a warning, because
@@ -42,41 +58,114 @@ bool probe_plugins(const PipelineConfig& config) {
   for (const auto* steps : {&config.sources, &config.sinks})
     for (const auto& step : *steps) {
       if (!step.plugin->probe) continue;
-      PluginContext ctx{config.name, step.name, step.topic,
-                        step.kind == PluginKind::sink ? consumer_group(config, step) : std::string(),
-                        pipeline_dir(config)};
-      std::string key = std::string(step.kind == PluginKind::sink ? "sinks." : "sources.") + step.name;
       try {
-        step.plugin->probe(step.values, ctx);
+        step.plugin->probe(step.values, context_of(config, step));
       } catch (const Error& e) {
         std::string what = redact_process(e.what());
-        if (e.error_class() == ErrorClass::config) found.error(step.pos, key, what);
-        else found.warning(step.pos, key, "not verified: " + what);
+        if (e.error_class() == ErrorClass::config) found.error(step.pos, key_of(step), what);
+        else found.warning(step.pos, key_of(step), "not verified: " + what);
       }
     }
   if (!found.items().empty()) std::fprintf(stderr, "%s", redact_process(found.format()).c_str());
   return !found.has_errors();
 }
 
+// One step's lines under --connect: its connect probe, else its plain probe
+// (one line), else nothing to contact.
+void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaConnectCheck& kafka,
+                  std::chrono::milliseconds timeout, std::vector<CheckLine>& lines) {
+  const std::string key = key_of(step);
+  try {
+    ConnectProbe probe;
+    probe.timeout = timeout;
+    // Every sink's topic is read (which verifies this role may read it);
+    // what the sink gets is what its transforms make of the records.
+    if (step.kind == PluginKind::sink) probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines);
+    if (step.kind == PluginKind::sink && !step.transforms.scripts.empty()) {
+      probe.recent_records.clear();
+      probe.records_note = "records pass the sink's transforms first";
+    }
+    if (step.plugin->probe_connect) {
+      for (auto& line : step.plugin->probe_connect(step.values, context_of(config, step), probe))
+        lines.push_back({line.ok, key, std::move(line.text)});
+    } else if (step.plugin->probe) {
+      step.plugin->probe(step.values, context_of(config, step));
+      lines.push_back({true, key, step.plugin->name + ": settings verified"});
+    }
+  } catch (const std::exception& e) {
+    lines.push_back({false, key, e.what()});
+  }
+}
+
+// Prints the lines from `from` on, as they are decided: a slow system shows
+// what has been verified so far.
+size_t print_lines(const std::vector<CheckLine>& lines, size_t from) {
+  for (size_t i = from; i < lines.size(); ++i) {
+    // Every line is masked: libraries quote what they were given. One check,
+    // one line: libpq's messages run over several.
+    std::string text = redact_process(lines[i].subject + ": " + lines[i].text);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    for (size_t at; (at = text.find_first_of("\r\n")) != std::string::npos;) {
+      const size_t end = text.find_first_not_of(" \t\r\n", at);
+      text.replace(at, (end == std::string::npos ? text.size() : end) - at, " ");
+    }
+    std::printf("%-4s %s\n", lines[i].ok ? "ok" : "FAIL", text.c_str());
+  }
+  std::fflush(stdout);
+  return lines.size();
+}
+
+int check_connect(const std::string& path, const PipelineConfig& config, std::chrono::milliseconds timeout) {
+  KafkaConnectCheck kafka(config, timeout);
+  std::vector<CheckLine> lines = kafka.run();
+  size_t printed = print_lines(lines, 0);
+  for (const auto* steps : {&config.sources, &config.sinks})
+    for (const auto& step : *steps) {
+      connect_step(config, step, kafka, timeout, lines);
+      printed = print_lines(lines, printed);
+    }
+  size_t failed = 0;
+  for (const auto& line : lines) failed += line.ok ? 0 : 1;
+  if (failed) std::printf("%s: %zu of %zu checks failed\n", path.c_str(), failed, lines.size());
+  else std::printf("%s: ok: all %zu checks passed\n", path.c_str(), lines.size());
+  return failed ? kExitCheckFailed : kExitOk;
+}
+
 }  // namespace
 
 void add_check(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto* cmd = app.add_subcommand("check", "validate a pipeline file without running it "
-                                          "(exit 0: valid, 2: configuration errors)");
+                                          "(exit 0: valid, 2: configuration errors; "
+                                          "--connect: 1 when a check failed)");
   auto path = std::make_shared<std::string>();
   auto print = std::make_shared<bool>(false);
   auto offline = std::make_shared<bool>(false);
+  auto connect = std::make_shared<bool>(false);
+  auto timeout = std::make_shared<Milliseconds>(std::chrono::seconds(5));
   cmd->add_option("pipeline", *path, "the pipeline file")->required();
   cmd->add_flag("--print", *print, "print the resolved configuration (secrets masked)");
-  cmd->add_flag("--offline", *offline,
+  auto* offline_flag = cmd->add_flag("--offline", *offline,
                 "do not contact the systems the pipeline writes to (by default, sinks such as postgres "
                 "check that their table and columns exist)");
-  cmd->callback([&global, &exit_code, path, print, offline] {
+  cmd->add_flag("--connect", *connect,
+                "contact everything: the Kafka cluster (metadata, topics) and each sink (e.g. postgres: "
+                "connection, table, columns, privileges); one ok/FAIL line per check, nothing written")
+      ->excludes(offline_flag);
+  cmd->add_option_function<int64_t>(
+         "--timeout-ms", [timeout](int64_t ms) { *timeout = Milliseconds(ms); },
+         "--connect: bound of each connection and request, in milliseconds (default 5000)")
+      ->check(CLI::Range(int64_t{100}, int64_t{600000}));
+  cmd->callback([&global, &exit_code, path, print, offline, connect, timeout] {
     PluginRegistry registry;
     bool plugins_ok = load_registry(registry, global);
     auto config = load_checked(*path, registry);
     if (!config || !plugins_ok) {
       exit_code = kExitConfig;
+      return;
+    }
+    if (*connect) {
+      if (*print) print_config(*config);
+      exit_code = check_connect(*path, *config, *timeout);
       return;
     }
     if (!*offline && !probe_plugins(*config)) {

@@ -87,10 +87,7 @@ void BatchWriter::exec(PGconn* conn, const std::string& sql) {
 }
 
 void BatchWriter::ensure_rejects_table(PGconn* conn) const {
-  create_table_if_missing(conn, 2, settings_.rejects_table,
-                          "id bigserial PRIMARY KEY, consumer_group text NOT NULL, topic text NOT NULL, "
-                          "partition integer NOT NULL, \"offset\" bigint NOT NULL, key bytea, raw_value bytea NOT NULL, "
-                          "reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now()");
+  create_table_if_missing(conn, 2, settings_.rejects_table, kRejectsTableColumns);
 }
 
 void BatchWriter::send(PGconn* conn, std::string_view data) {

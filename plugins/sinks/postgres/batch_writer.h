@@ -21,6 +21,13 @@
 
 namespace pgsink {
 
+// The rejects table's definition, as created; `check --connect` verifies an
+// existing table against the same text.
+inline constexpr const char* kRejectsTableColumns =
+    "id bigserial PRIMARY KEY, consumer_group text NOT NULL, topic text NOT NULL, "
+    "partition integer NOT NULL, \"offset\" bigint NOT NULL, key bytea, raw_value bytea NOT NULL, "
+    "reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now()";
+
 struct EncodedBatch {
   std::string rows;                 // COPY data of the rows, without header and trailer
   std::vector<size_t> row_end;      // row i is rows[row_end[i-1] .. row_end[i])

@@ -12,10 +12,7 @@ OffsetStore::OffsetStore(std::string table, std::string group, std::string topic
     : table_(quote_qualified(table)), group_(std::move(group)), topic_(std::move(topic)) {}
 
 void OffsetStore::ensure_table(PGconn* conn) const {
-  create_table_if_missing(conn, 1, table_,
-                          "consumer_group text NOT NULL, topic text NOT NULL, partition integer NOT NULL, "
-                          "next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), "
-                          "PRIMARY KEY (consumer_group, topic, partition)");
+  create_table_if_missing(conn, 1, table_, kOffsetsTableColumns);
 }
 
 std::map<int32_t, int64_t> OffsetStore::load(PGconn* conn, const std::vector<int32_t>& partitions) {

@@ -13,6 +13,13 @@
 
 namespace pgsink {
 
+// The offsets table's definition, as created; `check --connect` verifies an
+// existing table against the same text.
+inline constexpr const char* kOffsetsTableColumns =
+    "consumer_group text NOT NULL, topic text NOT NULL, partition integer NOT NULL, "
+    "next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), "
+    "PRIMARY KEY (consumer_group, topic, partition)";
+
 class OffsetStore {
  public:
   OffsetStore(std::string table, std::string group, std::string topic);

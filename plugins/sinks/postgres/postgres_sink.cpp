@@ -7,6 +7,7 @@
 
 #include "batch_writer.h"
 #include "conninfo_check.h"
+#include "connect_probe.h"
 #include "identifiers.h"
 #include "offset_store.h"
 #include "pg_handles.h"
@@ -92,6 +93,33 @@ class PostgresSink : public sluice::Sink {
 
   static void probe(const PgSinkConfig& config, const sluice::PluginContext&) {
     plan_table(connect(config.conninfo, "5").get(), config);
+  }
+
+  // `check --connect`: one line per check, nothing created or written.
+  static std::vector<sluice::ProbeLine> probe_connect(const PgSinkConfig& config, const sluice::PluginContext&,
+                                                      const sluice::ConnectProbe& probe) {
+    std::vector<sluice::ProbeLine> lines;
+    // libpq counts whole seconds, at least 2.
+    const std::string seconds = std::to_string(std::max<int64_t>(2, (probe.timeout.count() + 999) / 1000));
+    PgConn conn;
+    try {
+      conn = connect(config.conninfo, seconds.c_str());
+    } catch (const Error& e) {
+      return {{false, e.what()}};
+    }
+    lines.push_back(describe_connection(conn.get()));
+    limit_statements(conn.get(), probe.timeout);
+    try {
+      const TablePlan plan = plan_table(conn.get(), config);
+      lines.push_back(try_recent_records(plan.schema, plan.format, probe));
+      lines.push_back(check_target_privileges(conn.get(), plan.schema, config.mode == "upsert"));
+    } catch (const Error& e) {
+      lines.push_back({false, e.what()});
+    }
+    lines.push_back(check_own_table(conn.get(), "offsets_table", config.offsets_table, kOffsetsTableColumns,
+                                    "SELECT, INSERT, UPDATE"));
+    lines.push_back(check_own_table(conn.get(), "rejects_table", config.rejects_table, kRejectsTableColumns, "INSERT"));
+    return lines;
   }
 
   std::map<int32_t, int64_t> on_assign(const std::string&, const std::vector<int32_t>& partitions,
