@@ -18,6 +18,13 @@ class Emitter {
   virtual bool stopping() const = 0;
   // Sleeps until `seconds` have passed or the pipeline stops; false if stopping.
   virtual bool wait_for(double seconds) = 0;
+  // Blocks until Kafka has acknowledged every record emitted so far (by any
+  // source of the pipeline), so that a source may then record its progress
+  // (a state file) knowing none of them can be lost. False when the pipeline
+  // stopped before that could be known (after a grace period); throws
+  // sluice::Error when a delivery failed for good. The default, for an
+  // emitter that cannot tell, is false.
+  virtual bool wait_delivered() { return false; }
 };
 
 class Source {

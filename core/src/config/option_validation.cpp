@@ -288,6 +288,10 @@ class Validator {
                                   "expected a string, number or boolean, found " + type_name(v));
         return {};
       }
+      // A secret written as a number (a PIN) is masked like one written as a
+      // string; one of a digit or two would mask every number in the logs.
+      if (spec_.secret && scope_.secret_values && (v.is_integer() || v.is_floating_point()) && out[key].size() >= 3)
+        scope_.secret_values->insert(out[key]);
     }
     return out;
   }

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "sluice/error.h"
+
 namespace sluice {
 
 SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> source,
@@ -84,6 +86,22 @@ void SourceRunner::emit_transformed(std::string_view value, std::optional<std::s
 bool SourceRunner::wait_for(double seconds) {
   if (seconds <= 0) return !stop_.requested();
   return !stop_.wait_for(std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(seconds)));
+}
+
+// The producer's flush, in slices so that a stop is noticed; after a stop it
+// goes on for a grace period, as a clean stop wants the state saved too.
+bool SourceRunner::wait_delivered() {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kGraceAfterStop = std::chrono::seconds(10);
+  std::optional<Clock::time_point> give_up;
+  while (!producer_.flush(std::chrono::milliseconds(100)) && producer_.failure().empty()) {
+    if (!stop_.requested()) continue;
+    if (!give_up) give_up = Clock::now() + kGraceAfterStop;
+    else if (Clock::now() >= *give_up) return false;
+  }
+  if (std::string failure = producer_.failure(); !failure.empty())
+    throw Error(errc::fatal, "a record was not delivered to Kafka: " + failure);
+  return true;
 }
 
 }  // namespace sluice

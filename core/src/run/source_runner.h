@@ -30,6 +30,7 @@ class SourceRunner : public Emitter {
   void emit(std::string_view value, std::optional<std::string_view> key) override;
   bool stopping() const override { return stop_.requested(); }
   bool wait_for(double seconds) override;
+  bool wait_delivered() override;
 
   const std::string& name() const { return name_; }
   const std::string& topic() const { return topic_name_; }

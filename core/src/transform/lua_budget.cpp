@@ -140,6 +140,18 @@ void LuaBudget::end_call() {
   lua_sethook(main_, nullptr, 0, 0);
 }
 
+void LuaBudget::begin_wait() { in_call_.store(false, std::memory_order_relaxed); }
+
+// A new generation: the watchdog times the rest of the call from here.
+void LuaBudget::end_wait(bool renew) {
+  if (renew && trip_ == BudgetTrip::none) {
+    charged_ = 0;
+    arm(main_, count_for(limits_.instructions));
+  }
+  generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  in_call_.store(true, std::memory_order_relaxed);
+}
+
 void LuaBudget::trip(BudgetTrip why) {
   if (trip_ == BudgetTrip::none) trip_ = why;
 }

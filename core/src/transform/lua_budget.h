@@ -51,6 +51,15 @@ class LuaBudget {
   // state): resets what the call may spend, arms the hook.
   void begin_call();
   void end_call();
+  // Brackets host work a call waits on (a Lua source's HTTP request or
+  // sleep): its wall-clock time is not the script's, so the watchdog does
+  // not count it against the time budget, and a stop request does not end
+  // the call while it waits (the host's wait ends at the stop by itself;
+  // the script then has a tick to return before the stop ends the call).
+  // `renew`: the rest of the call gets a whole instruction budget again (a
+  // long-running script's budget is per slice between two waits).
+  void begin_wait();
+  void end_wait(bool renew);
 
   // What ended the current (or last) call early.
   BudgetTrip trip() const { return trip_; }
