@@ -60,7 +60,7 @@ end
 
 -- Waits `seconds` (ctx.sleep: a stop ends the wait at once). False when stopping.
 local function wait(ctx, seconds, why)
-  log("warn", string.format("%s: waiting %d s", why, math.ceil(seconds)))
+  log("warn", string.format("%s: waiting %.1f s", why, seconds))
   return ctx.sleep(seconds)
 end
 
@@ -123,6 +123,8 @@ local function get_json(ctx, url)
       local data, bad = sluice.json.decode(r.body)
       if type(data) ~= "table" then return nil, "not a JSON object or array: " .. tostring(bad) end
       return data, r
+    elseif r == nil and ctx.stopping() then
+      return STOPPING  -- the request was cut short by the stop: not a failure
     elseif r == nil or r.status >= 500 then
       failures = failures + 1
       local what = r and ("HTTP " .. r.status) or err
