@@ -2,6 +2,7 @@
 // errors are raised only where no C++ object with a destructor is alive in
 // the frame (the scratch lives in ScriptHost); the C++ work is in
 // ScriptHost's noexcept members.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -104,8 +105,9 @@ void read_http_options(lua_State* L, ScriptHost& h, int opts) {
       const int t = lua_type(L, -1);
       if (t != LUA_TSTRING && t != LUA_TNUMBER) luaL_error(L, "sluice.http: header `%s` must be a string", name);
       const char* value = lua_tolstring(L, -1, &value_len);  // the value's slot: converting it is safe for next()
-      if (std::memchr(value, '\r', value_len) || std::memchr(value, '\n', value_len))
-        luaL_error(L, "sluice.http: header `%s` holds a line break", name);
+      if (std::memchr(value, '\r', value_len) || std::memchr(value, '\n', value_len) ||
+          std::memchr(value, '\0', value_len))
+        luaL_error(L, "sluice.http: header `%s` holds a line break or a NUL byte", name);
       if (!add_header(h, name, name_len, value, value_len)) luaL_error(L, "sluice.http: out of memory");
       lua_pop(L, 1);
     }
@@ -181,6 +183,20 @@ int http_request(lua_State* L) {
   return http_call(L, method, len, 2);
 }
 
+// Calls sluice.json.encode (function and value on the stack). Its errors are
+// raised inside it, where no line of the script is known: on failure this
+// leaves "file:line: what: error" on the stack for the caller to raise.
+bool encode_at_callers_line(lua_State* L, const char* what) {
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) return true;
+  luaL_where(L, 1);
+  lua_pushstring(L, what);
+  lua_pushliteral(L, ": ");
+  if (lua_type(L, -4) == LUA_TSTRING) lua_pushvalue(L, -4);
+  else lua_pushliteral(L, "cannot be encoded");
+  lua_concat(L, 4);
+  return false;
+}
+
 // ctx's functions: upvalue 1 the host, 2 sluice.json.encode, 3 the ctx table.
 int ctx_emit(lua_State* L) {
   ScriptHost& h = host_of(L);
@@ -188,7 +204,7 @@ int ctx_emit(lua_State* L) {
   if (t == LUA_TTABLE) {
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    if (!encode_at_callers_line(L, "ctx.emit")) return lua_error(L);
     lua_replace(L, 1);
   } else if (t != LUA_TSTRING) {
     return luaL_argerror(L, 1, "a table or a JSON string expected");
@@ -210,13 +226,16 @@ int ctx_emit(lua_State* L) {
 
 int ctx_sleep(lua_State* L) {
   ScriptHost& h = host_of(L);
-  const lua_Number seconds = luaL_checknumber(L, 1);
+  lua_Number seconds = luaL_checknumber(L, 1);
+  // NaN and negatives are no wait; a year is as good as forever and keeps the
+  // conversion to milliseconds finite.
+  seconds = seconds > 0 ? std::min<lua_Number>(seconds, 365.0 * 86400) : 0;
   if (!h.emitter) {
     lua_pushboolean(L, 0);
     return 1;
   }
   sluice::LuaHost::begin_wait(L);
-  const bool slept = h.emitter->wait_for(seconds > 0 ? seconds : 0);
+  const bool slept = h.emitter->wait_for(seconds);
   sluice::LuaHost::end_wait(L, h.run_mode);
   lua_pushboolean(L, slept);
   return 1;
@@ -234,7 +253,7 @@ int ctx_checkpoint(lua_State* L) {
   if (!lua_istable(L, -1)) return luaL_error(L, "ctx.state must be a table, not a %s", luaL_typename(L, -1));
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_insert(L, -2);
-  lua_call(L, 1, 1);
+  if (!encode_at_callers_line(L, "ctx.checkpoint: ctx.state")) return lua_error(L);
   size_t len = 0;
   const char* text = lua_tolstring(L, -1, &len);
   if (!text) return luaL_error(L, "ctx.state could not be encoded");

@@ -35,8 +35,8 @@ sluice::PluginInfo sluice_builtin_lua() {
               "time between the starts of two poll() calls (run(): the pause before calling it again if it returns)")
       .def("60s")
     .string("state_dir", &LuaSourceConfig::state_dir,
-            "directory of <source name>.state.json, which keeps ctx.state (default: $STATE_DIRECTORY, else "
-            "$XDG_STATE_HOME/sluice/<pipeline>, else ~/.local/state/sluice/<pipeline>); created with mode 0700")
+            "directory of NAME.state.json (NAME: the source's), which keeps ctx.state; default: $STATE_DIRECTORY, "
+            "else $XDG_STATE_HOME/sluice/PIPELINE, else ~/.local/state/sluice/PIPELINE; created with mode 0700")
     .duration("http_timeout", &LuaSourceConfig::http_timeout,
               "longest a sluice.http call may take, unless its opts.timeout says otherwise")
       .def("30s").range(1, 86'400'000)
@@ -52,9 +52,9 @@ sluice::PluginInfo sluice_builtin_lua() {
     .size("memory", &LuaSourceConfig::memory, "memory the script's Lua state may hold").def("64MB")
       .range(1 << 20, 1LL << 34)
     .string_map("params", &LuaSourceConfig::params,
-                "values the script reads as ctx.params.<name> (strings; numbers and booleans as their text)")
+                "values the script reads as ctx.params.NAME (strings; numbers and booleans as their text)")
     .string_map("secrets", &LuaSourceConfig::secrets,
-                "like params, as ctx.secrets.<name>, but masked wherever sluice prints or logs text")
+                "like params, as ctx.secrets.NAME, but masked wherever sluice prints or logs text")
       .secret();
   return sluice::source_plugin<lua_source::LuaScriptSource>(
       "lua", "runs a Lua script that polls (e.g. an HTTP API with sluice.http) and emits records", options);

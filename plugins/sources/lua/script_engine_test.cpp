@@ -27,7 +27,11 @@ class FakeEmitter : public sluice::Emitter {
     keys.emplace_back(key ? std::string(*key) : "<none>");
   }
   bool stopping() const override { return false; }
-  bool wait_for(double) override { return true; }
+  std::vector<double> slept;
+  bool wait_for(double seconds) override {
+    slept.push_back(seconds);
+    return true;
+  }
   bool wait_delivered() override {
     emitted_at_wait.push_back(values.size());
     return deliver;
@@ -120,6 +124,7 @@ TEST_F(ScriptEngineTest, BadHttpOptionsAreErrorsAtTheScriptsLineWithoutHeaderVal
   const std::pair<const char*, const char*> cases[] = {
       {R"({headers = {["bad name"] = "x"}})", "is not a header name"},
       {R"({headers = {Authorization = "Bearer hunter2-secret\r\nX: y"}})", "holds a line break"},
+      {R"({headers = {Authorization = "Bearer hunter2\0secret"}})", "NUL byte"},
       {R"({headers = {Authorization = {}}})", "must be a string"},
       {R"({timeout = -1})", "opts.timeout must be a number of seconds"},
       {R"({timeout = "soon"})", "opts.timeout must be a number of seconds"},
@@ -138,6 +143,26 @@ TEST_F(ScriptEngineTest, BadHttpOptionsAreErrorsAtTheScriptsLineWithoutHeaderVal
   std::string error;
   EXPECT_FALSE(engine->call_entry(error));
   EXPECT_NE(error.find("is not a method"), std::string::npos) << error;
+}
+
+TEST_F(ScriptEngineTest, ARecordThatCannotBeEncodedIsAnErrorAtTheEmitsLine) {
+  auto engine = load("function poll(ctx)\n  ctx.emit({f = print})\nend\n");
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:2: ctx.emit: sluice.json.encode"), std::string::npos) << error;
+  engine = load("function poll(ctx)\n  ctx.state.f = print\n  ctx.checkpoint()\nend\n");
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:3: ctx.checkpoint: ctx.state: sluice.json.encode"), std::string::npos) << error;
+  engine = load("function poll(ctx)\n  ctx.emit(42)\nend\n");
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:2: bad argument #1 to 'emit'"), std::string::npos) << error;
+}
+
+TEST_F(ScriptEngineTest, SleepTakesAnyNumberAndWaitsAtMostAYear) {
+  auto engine = load("function poll(ctx) assert(ctx.sleep(1e300)); ctx.sleep(0/0); ctx.sleep(-5); ctx.sleep(0.25) end");
+  std::string error;
+  ASSERT_TRUE(engine->call_entry(error)) << error;
+  EXPECT_EQ(emitter_.slept, (std::vector<double>{365.0 * 86400, 0, 0, 0.25}));
 }
 
 TEST_F(ScriptEngineTest, WithoutAClientHttpReturnsNilAndAnError) {
