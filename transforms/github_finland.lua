@@ -21,11 +21,7 @@ local MAX_BACKOFF = 30        -- seconds, the longest wait between 5xx retries
 local MAX_RATE_WAIT = 3700    -- seconds; GitHub's reset is at most an hour away
 local SECONDARY_WAIT = 60     -- GitHub: wait at least a minute when it gives no time
 
--- sluice.log is a table of level functions in a source; a plain function
--- (level, msg) in a transform. Accept both so the script runs under either.
-local function log(level, msg)
-  if type(sluice.log) == "table" then sluice.log[level](msg) else sluice.log(level, msg) end
-end
+local function log(level, msg) sluice.log(level, msg) end
 
 -- A value returned instead of data when the pipeline is stopping: every caller
 -- passes it up at once, so the poll ends without starting new requests.
