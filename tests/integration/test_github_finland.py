@@ -23,6 +23,7 @@ SEARCH_2 = "/search/users?q=location%3Afinland&per_page=100&page=2"  # only reac
 CAROL_REPOS = "/users/carol/repos?per_page=100&type=owner"
 SITE_RELEASES = "/repos/dave/site/releases?per_page=100"
 ENGINE_RELEASES = "/repos/carol/engine/releases?per_page=100"
+TOOLS_RELEASES = "/repos/alice/tools/releases?per_page=100"
 
 # (user_login, repository, release_count, latest_release_tag, latest_release_at), as psql prints them.
 ROWS = [
@@ -82,7 +83,7 @@ class Fixture(http.server.ThreadingHTTPServer):
                    self.link(last="/users/alice/repos?per_page=100&type=owner&page=2",
                              next="/users/alice/repos?per_page=100&type=owner&page=2"))],
             "/users/alice/repos?per_page=100&type=owner&page=2": [ok([repo("alice", "lib")])],
-            "/repos/alice/tools/releases?per_page=100": [
+            TOOLS_RELEASES: [
                 ok([release("v1.1", "2024-03-01T10:00:00Z"), release("v1.0", "2024-01-01T10:00:00Z")])],
             "/repos/alice/notes/releases?per_page=100": [ok([])],
             "/repos/alice/lib/releases?per_page=100": [
@@ -105,6 +106,7 @@ class Fixture(http.server.ThreadingHTTPServer):
         }
         if faults:
             routes[CAROL_REPOS].insert(0, self.rate_limited)
+            routes[TOOLS_RELEASES].insert(0, (429, {"Retry-After": "1"}, {"message": "Too Many Requests"}))
             routes[SITE_RELEASES].insert(0, (500, {}, {"message": "Server Error"}))
         return routes
 
@@ -200,7 +202,7 @@ class GitHubFinlandPipeline(TempDirTest):
         env.update(extra)
         return env
 
-    def readable_pipeline(self):
+    def readable_pipeline(self, **params):
         """The shipped pipeline with a codec kafka-python reads without extra
         libraries (lz4 is the default), for the tests that count the records in
         the topic; nothing else changes."""
@@ -209,6 +211,8 @@ class GitHubFinlandPipeline(TempDirTest):
         script = os.path.join(SOURCE_DIR, "transforms", "github_finland.lua")
         text = text.replace("[kafka]\n", '[kafka]\ncompression = "gzip"\n', 1)
         text = text.replace('"../transforms/github_finland.lua"', json.dumps(script), 1)
+        for name, value in params.items():
+            text = text.replace("[sources.params]\n", f"[sources.params]\n{name} = {json.dumps(value)}\n", 1)
         self.assertIn("gzip", text)
         self.assertIn(script, text)
         return self.write("github_finland.toml", text)
@@ -249,13 +253,18 @@ class GitHubFinlandPipeline(TempDirTest):
         self.assertGreaterEqual(retried, reset, "retried before X-RateLimit-Reset")
         self.assertRegex(log, r"rate limited \(HTTP 403, X-RateLimit-Remaining 0 until [0-9:]+Z\) on "
                               r"/users/carol/repos\?per_page=100&type=owner, then retrying it: waiting [1-3]\.[0-9] s")
+        # The 429 with Retry-After: 1 was retried a second later at the earliest.
+        first, again = server.times(TOOLS_RELEASES)
+        self.assertGreaterEqual(again - first, 1.0)
+        self.assertRegex(log, r"rate limited \(HTTP 429, Retry-After 1\) on /repos/alice/tools/releases\?per_page=100, "
+                              r"then retrying it: waiting 1\.0 s")
         # The 500 was retried (after a backoff) and its repository stored.
         self.assertEqual(server.count(SITE_RELEASES), 2)
         self.assertRegex(log, r"HTTP 500 on /repos/dave/site/releases\?per_page=100, retry 1 of \d+: waiting 1\.0 s")
-        # Nothing hammers: no request was sent twice but those two.
+        # Nothing hammers: no request was sent twice but those three.
         paths = [path for _, path, _ in server.all_requests()]
         self.assertEqual(sorted(set(paths)), sorted(server.routes))
-        self.assertEqual(len(paths), len(server.routes) + 2)
+        self.assertEqual(len(paths), len(server.routes) + 3)
 
         # Every request carried the token as a Bearer; no output shows it.
         for _, path, headers in server.all_requests():
@@ -355,3 +364,21 @@ class GitHubFinlandPipeline(TempDirTest):
                          [(bob, False)])
         self.assertIn(f"skipping user alice this round: Link rel=next leaves the API: {elsewhere.base}", log)
         self.assertEqual(self.rows(), [r for r in ROWS if r[0] != "alice"])
+
+    def test_a_lasting_500_is_retried_a_bounded_number_of_times_then_skipped(self):
+        server = self.fixture(faults=False)
+        dotfiles = "/repos/bob/dotfiles/releases?per_page=100"
+        server.routes[dotfiles] = [(502, {}, {"message": "Bad Gateway"})]
+        env = self.env(server, GITHUB_INTERVAL="1h")
+        with process("run", self.readable_pipeline(max_retries="2"), "--progress", "0s", env=env) as p:
+            wait_for(lambda: "round done" in p.stderr_text(), timeout=90, what="the round")
+            wait_for(lambda: self.row_count() == len(ROWS), timeout=60, what="every row")
+            log = p.stderr_text()
+        times = server.times(dotfiles)
+        self.assertEqual(len(times), 3)  # the first try and 2 retries, after 1 s and 2 s
+        self.assertGreaterEqual(times[1] - times[0], 1.0)
+        self.assertGreaterEqual(times[2] - times[1], 2.0)
+        self.assertIn("skipping bob/dotfiles this round: HTTP 502, 3 times", log)
+        self.assertIn("skipping user bob this round: its repository dotfiles was skipped", log)
+        self.assertIn("round done: 5 users found (5 looked at in this poll, 1 skipped)", log)
+        self.assertEqual(self.rows(), ROWS)
