@@ -382,3 +382,23 @@ class GitHubFinlandPipeline(TempDirTest):
         self.assertIn("skipping user bob this round: its repository dotfiles was skipped", log)
         self.assertIn("round done: 5 users found (5 looked at in this poll, 1 skipped)", log)
         self.assertEqual(self.rows(), ROWS)
+
+    def test_a_stop_ends_a_rate_limit_wait_at_once(self):
+        server = self.fixture(faults=False)
+        reset = int(time.time()) + 3600
+        server.routes[CAROL_REPOS].insert(0, (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+                                              {"message": "API rate limit exceeded"}))
+        env = self.env(server, GITHUB_INTERVAL="1h")
+        with process("run", PIPELINE, "--progress", "0s", env=env) as p:
+            wait_for(lambda: "rate limited" in p.stderr_text(), timeout=90, what="the rate-limit wait")
+            p.signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0, p.stderr_text())  # not an hour
+            log = p.stderr_text()
+        self.assertRegex(log, r"X-RateLimit-Remaining 0 until [0-9:]+Z\) on /users/carol/repos\?per_page=100&type=owner, "
+                              r"then retrying it: waiting 36\d\d\.\d s")
+        self.assertEqual(server.count(CAROL_REPOS), 1)
+        # The users done before the stop are kept: the next run goes on with carol.
+        with open(os.path.join(self.dir, "state", "github.state.json")) as f:
+            state = json.load(f)
+        self.assertEqual(sorted(state["round"]["done"]), ["alice", "bob"])
+        self.assertEqual(sorted(state["emitted"]), ["alice/lib", "alice/tools"])
