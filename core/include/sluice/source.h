@@ -20,7 +20,9 @@ class Emitter {
   virtual bool wait_for(double seconds) = 0;
   // Blocks until Kafka has acknowledged every record emitted so far (by any
   // source of the pipeline), so that a source may then record its progress
-  // (a state file) knowing none of them can be lost. False when the pipeline
+  // (a state file) knowing none of them can be lost. With the embedded
+  // broker, whose log ends with the process, it also waits until this
+  // process's sinks of the source's topic have stored them. False when the pipeline
   // stopped before that could be known (after a grace period); throws
   // sluice::Error when a delivery failed for good. The default, for an
   // emitter that cannot tell, is false.

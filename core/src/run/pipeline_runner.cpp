@@ -18,6 +18,7 @@
 #include "run/progress.h"
 #include "run/sink_runner.h"
 #include "run/source_runner.h"
+#include "run/stored_downstream.h"
 #include "sluice/error.h"
 
 namespace sluice {
@@ -102,6 +103,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   std::unique_ptr<Producer> producer;
   std::vector<std::unique_ptr<SourceRunner>> sources;
   std::vector<std::unique_ptr<SinkRunner>> sinks;
+  StoredDownstream downstream;  // the embedded broker's records are durable once these sinks stored them
   std::string bootstrap = config.kafka.bootstrap_servers;
   std::string group_suffix;  // the embedded broker's identity in the offsets' key
   try {
@@ -128,6 +130,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       try {
         sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx), log,
                                                      stop, SinkLimits{options.exit_after}));
+        downstream.add(*sinks.back(), group);
       } catch (const Error& e) {
         // Assigned directly, the sink reads its stored offsets here, where a
         // stop may cut its retries short: nothing was read, nothing is lost.
@@ -144,7 +147,8 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       for (const auto& step : config.sources) {
         PluginContext ctx{config.name, step.name, step.topic, {}, pipeline_dir(config)};
         sources.push_back(std::make_unique<SourceRunner>(
-            step, step.plugin->make_source(step.values, ctx), *producer, stop));
+            step, step.plugin->make_source(step.values, ctx), *producer, stop,
+            broker && run_sinks ? &downstream : nullptr));
       }
     }
   } catch (const std::exception& e) {

@@ -95,7 +95,21 @@ std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& par
   }
   std::map<int32_t, int64_t> start = sink_->on_assign(topic_, partitions, committed);
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
+  note_stored(start);
   return start;
+}
+
+std::map<int32_t, int64_t> SinkRunner::stored_positions() const {
+  std::lock_guard lock(stored_mutex_);
+  return stored_;
+}
+
+void SinkRunner::note_stored(const std::map<int32_t, int64_t>& next) {
+  std::lock_guard lock(stored_mutex_);
+  for (const auto& [partition, offset] : next) {
+    int64_t& at = stored_[partition];
+    at = std::max(at, offset);
+  }
 }
 
 void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
@@ -112,6 +126,10 @@ void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
 }
 
 void SinkRunner::run() {
+  struct Ended {
+    std::atomic<bool>& running;
+    ~Ended() { running.store(false, std::memory_order_release); }
+  } ended{running_};
   start_writer();
   try {
     do {
@@ -355,6 +373,7 @@ bool SinkRunner::write(Batch& batch) {
     }
     if (failed > 0) spdlog::info("{}: write succeeded again after {} retries", name_, failed);
   }
+  note_stored(batch.next);  // durable in the sink (its flush returned), whatever Kafka's commit does
   commit_with_retry(batch.next);
   written_.fetch_add(batch.records.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();

@@ -61,6 +61,11 @@ class SinkRunner : public RebalanceListener {
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   int64_t lag() const { return lag_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return transforms_ ? transforms_->dropped() : 0; }
+  // Per partition: the offset after the last record this sink has stored
+  // (written and flushed, or known stored when it was assigned). Thread-safe.
+  std::map<int32_t, int64_t> stored_positions() const;
+  // False once run() has returned.
+  bool running() const { return running_.load(std::memory_order_acquire); }
   uint64_t rejected() const { return transforms_ ? transforms_->rejected() : 0; }
 
  private:
@@ -127,6 +132,10 @@ class SinkRunner : public RebalanceListener {
   std::mutex drain_mutex_;
   std::optional<std::map<int32_t, int64_t>> drain_targets_;
   std::atomic<uint64_t> written_{0};
+  mutable std::mutex stored_mutex_;
+  std::map<int32_t, int64_t> stored_;  // see stored_positions()
+  std::atomic<bool> running_{true};
+  void note_stored(const std::map<int32_t, int64_t>& next);
   std::atomic<int64_t> lag_{0};
   bool revoking_ = false;  // inside a rebalance callback: no seeking, the assignment is changing
   std::optional<std::chrono::steady_clock::time_point> first_record_at_;

@@ -7,13 +7,14 @@
 namespace sluice {
 
 SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> source,
-                           Producer& producer, StopSignal& stop)
+                           Producer& producer, StopSignal& stop, const StoredDownstream* downstream)
     : name_(step.name),
       topic_name_(step.topic),
       source_(std::move(source)),
       producer_(producer),
       topic_(producer.topic(step.topic)),
-      stop_(stop) {
+      stop_(stop),
+      downstream_(downstream) {
   if (auto it = step.values.find("key"); it != step.values.end())
     if (auto* field = std::get_if<std::string>(&it->second)) key_.emplace(*field);
   if (!step.transforms.scripts.empty()) {
@@ -101,7 +102,7 @@ bool SourceRunner::wait_delivered() {
   }
   if (std::string failure = producer_.failure(); !failure.empty())
     throw Error(errc::fatal, "a record was not delivered to Kafka: " + failure);
-  return true;
+  return downstream_ == nullptr || downstream_->wait_stored(producer_.handle(), topic_name_, stop_);
 }
 
 }  // namespace sluice

@@ -14,6 +14,7 @@
 #include "run/key_extractor.h"
 #include "run/reject_log.h"
 #include "run/stop_signal.h"
+#include "run/stored_downstream.h"
 #include "sluice/source.h"
 #include "transform/transform_chain.h"
 
@@ -21,8 +22,10 @@ namespace sluice {
 
 class SourceRunner : public Emitter {
  public:
+  // `downstream`: with the embedded broker, the sinks of this process, whose
+  // storing is what makes a record durable (see StoredDownstream); else null.
   SourceRunner(const StepConfig& step, std::unique_ptr<Source> source, Producer& producer,
-               StopSignal& stop);
+               StopSignal& stop, const StoredDownstream* downstream = nullptr);
 
   // Runs the source to its end; throws what the source or the producer threw.
   void run();
@@ -46,6 +49,7 @@ class SourceRunner : public Emitter {
   rd_kafka_topic_t* topic_;
   std::optional<KeyExtractor> key_;
   StopSignal& stop_;
+  const StoredDownstream* downstream_;
   std::atomic<uint64_t> emitted_{0}, dropped_{0}, rejected_{0};
 
   // Transforms run before producing: a reject goes to the dead-letter topic.
