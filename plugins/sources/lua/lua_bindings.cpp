@@ -44,8 +44,11 @@ bool ScriptHost::perform_http() noexcept {
 
 int ScriptHost::save_state(std::string_view text) noexcept {
   try {
-    if (state_path.empty() || text == last_saved) return 1;
+    if (state_path.empty()) return 1;
+    // Waits even when the state is unchanged: the script may rely on
+    // checkpoint() meaning "every record so far is in Kafka".
     if (!emitter || !emitter->wait_delivered()) return 0;
+    if (text == last_saved) return 1;
     write_state(state_path, std::string(text));
     last_saved.assign(text);
     return 1;
@@ -224,6 +227,10 @@ int ctx_emit(lua_State* L) {
   return 0;
 }
 
+// run()'s budget is renewed at each wait, but not once the pipeline stops: a
+// script that ignores ctx.sleep's false and loops on would otherwise never end.
+bool renews_budget(const ScriptHost& h) { return h.run_mode && h.emitter && !h.emitter->stopping(); }
+
 int ctx_sleep(lua_State* L) {
   ScriptHost& h = host_of(L);
   lua_Number seconds = luaL_checknumber(L, 1);
@@ -236,7 +243,7 @@ int ctx_sleep(lua_State* L) {
   }
   sluice::LuaHost::begin_wait(L);
   const bool slept = h.emitter->wait_for(seconds);
-  sluice::LuaHost::end_wait(L, h.run_mode);
+  sluice::LuaHost::end_wait(L, renews_budget(h));
   lua_pushboolean(L, slept);
   return 1;
 }
@@ -259,7 +266,7 @@ int ctx_checkpoint(lua_State* L) {
   if (!text) return luaL_error(L, "ctx.state could not be encoded");
   sluice::LuaHost::begin_wait(L);
   const int saved = h.save_state({text, len});
-  sluice::LuaHost::end_wait(L, h.run_mode);
+  sluice::LuaHost::end_wait(L, renews_budget(h));
   if (saved < 0) return luaL_error(L, "ctx.state not saved: %s", h.error.c_str());
   lua_pushboolean(L, saved);
   return 1;
