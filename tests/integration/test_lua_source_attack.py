@@ -246,6 +246,23 @@ end
         printed = run("check", "--print", path, check=0)
         self.assertNotIn(SECRET, printed.stdout + printed.stderr)
 
+    def test_the_top_level_makes_no_requests_in_run_as_in_check(self):
+        # It used to make them in `run` only: a script could pass one and fail the other, and a slow
+        # server held up the start (and its stop) for up to the request's timeout.
+        script = """
+local r, top_err = sluice.http.get("{base}/trickle", {timeout = 3600})
+function poll(ctx)
+  ctx.emit({top_err = top_err})
+end
+""".replace("{base}", self.server.base)
+        path = self.pipeline(script)
+        run("check", path, check=0)
+        with process("run", path, "--progress", "0s") as p:
+            wait_for(lambda: self.out(), what="the first poll's record")
+            self.assertEqual(self.stop_promptly(p), 0, p.stderr_text())
+        self.assertIn("no requests at the script's top level", self.out()[0]["top_err"])
+        self.assertNotIn("/trickle", self.server.seen)
+
     def test_a_second_process_on_the_same_state_file_is_refused_at_its_start(self):
         script = """
 function poll(ctx)

@@ -149,7 +149,7 @@ int http_call(lua_State* L, const char* method, size_t method_len, int url_at) {
   read_http_options(L, h, url_at + 1);
   if (!h.http) {
     lua_pushnil(L);
-    lua_pushliteral(L, "sluice.http makes no requests while the script is checked");
+    lua_pushliteral(L, "sluice.http makes no requests at the script's top level (it also runs when the pipeline is checked)");
     return 2;
   }
   sluice::LuaHost::begin_wait(L);
