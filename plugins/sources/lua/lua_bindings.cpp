@@ -45,6 +45,11 @@ bool ScriptHost::perform_http() noexcept {
 int ScriptHost::save_state(std::string_view text) noexcept {
   try {
     if (state_path.empty()) return 1;
+    // What is saved must load at the next start, which takes an object only.
+    if (text.empty() || text.front() != '{') {
+      error = "ctx.state must be a JSON object (a table with string keys), not an array";
+      return -1;
+    }
     // Waits even when the state is unchanged: the script may rely on
     // checkpoint() meaning "every record so far is in Kafka".
     if (!emitter || !emitter->wait_delivered()) return 0;

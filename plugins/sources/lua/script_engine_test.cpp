@@ -229,3 +229,18 @@ TEST_F(ScriptEngineTest, AScriptMustDefineExactlyOneOfPollAndRun) {
   std::ofstream(path) << "function poll(\n";
   EXPECT_NE(check_script(path, "both.lua", "").find("both.lua:2:"), std::string::npos) << check_script(path, "both.lua", "");
 }
+
+// The start refuses a state file that is not a JSON object, so an array is
+// never written: the source would not start again.
+TEST_F(ScriptEngineTest, AStateThatEncodesToAnArrayIsNotWritten) {
+  auto engine = load(R"(
+function poll(ctx)
+  ctx.state = sluice.json.decode("[1, 2]")
+  ctx.checkpoint()
+end)");
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:4: ctx.state not saved: ctx.state must be a JSON object"), std::string::npos)
+      << error;
+  EXPECT_EQ(saved(), "<none>");
+}
