@@ -13,6 +13,7 @@ extern "C" {
 
 #include "script_engine.h"
 #include "sluice/error.h"
+#include "sluice/utf8.h"
 #include "state_file.h"
 
 namespace lua_source {
@@ -48,6 +49,13 @@ int ScriptHost::save_state(std::string_view text) noexcept {
     // What is saved must load at the next start, which takes an object only.
     if (text.empty() || text.front() != '{') {
       error = "ctx.state must be a JSON object (a table with string keys), not an array";
+      return -1;
+    }
+    // The start reads JSON, which is UTF-8: raw bytes (an ETag, a body) would
+    // be written and then refuse every later start.
+    if (const size_t bad = sluice::first_invalid_utf8(text); bad != std::string_view::npos) {
+      error = "ctx.state holds a string that is not valid UTF-8 (byte " + std::to_string(bad) +
+              " of its JSON); encode binary data (hex, base64) before keeping it";
       return -1;
     }
     // Waits even when the state is unchanged: the script may rely on

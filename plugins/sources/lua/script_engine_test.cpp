@@ -244,3 +244,19 @@ end)");
       << error;
   EXPECT_EQ(saved(), "<none>");
 }
+
+// Likewise a string that is not UTF-8: the start's JSON reader refuses it.
+TEST_F(ScriptEngineTest, AStateWithInvalidUtf8IsNotWrittenAndTheOldOneStays) {
+  auto engine = load(R"(
+function poll(ctx)
+  ctx.state.n = 1
+  assert(ctx.checkpoint())
+  ctx.state.etag = "\255\254 raw bytes"
+  ctx.checkpoint()
+end)");
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:6: ctx.state not saved: ctx.state holds a string that is not valid UTF-8"),
+            std::string::npos) << error;
+  EXPECT_EQ(saved(), R"({"n":1})");
+}
