@@ -263,6 +263,16 @@ end
         self.assertIn("no requests at the script's top level", self.out()[0]["top_err"])
         self.assertNotIn("/trickle", self.server.seen)
 
+    def test_an_interval_under_100ms_is_refused_at_its_line(self):
+        # interval = "0s" used to be taken: a failing poll() then spun at full speed, ~100,000 log lines a second.
+        path = self.pipeline("function poll(ctx) error('always') end", interval="0s")
+        with open(path) as f:
+            line = f.read().split("\n").index('interval = "0s"') + 1
+        bad = run("check", path, check=2)
+        self.assertRegex(bad.stderr, rf"pipeline\.toml:{line}:12: .*interval: must be at least 100")
+        self.pipeline("function poll(ctx) error('always') end", interval="100ms")
+        run("check", path, check=0)
+
     def test_a_second_process_on_the_same_state_file_is_refused_at_its_start(self):
         script = """
 function poll(ctx)
