@@ -273,6 +273,16 @@ end
         self.pipeline("function poll(ctx) error('always') end", interval="100ms")
         run("check", path, check=0)
 
+    def test_a_record_kafka_refuses_ends_the_pipeline_naming_its_size(self):
+        # Kafka's message.max.bytes (1 MB here) refuses it for good: the pipeline stops (exit 1) rather than
+        # losing it, and says which record it was.
+        path = self.pipeline('function poll(ctx) ctx.emit(string.rep("x", 3 * 1024 * 1024)) end')
+        proc = run("run", path, "--progress", "0s", timeout=60)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("ctx.emit of a 3145728-byte record", proc.stderr)
+        self.assertIn("too large", proc.stderr)
+        self.assertEqual(self.out(), [])
+
     def test_a_second_process_on_the_same_state_file_is_refused_at_its_start(self):
         script = """
 function poll(ctx)

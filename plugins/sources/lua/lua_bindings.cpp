@@ -24,8 +24,16 @@ bool ScriptHost::emit(std::string_view value, const char* key, size_t key_len) n
     else emitter->emit(value);
     return true;
   } catch (const sluice::Error& e) {
-    if (!e.retriable() && !e.stopped()) fatal = std::current_exception();
     error = std::string("ctx.emit: ") + e.what();
+    // The pipeline ends on it: say which record (its size: Kafka refuses one over message.max.bytes).
+    if (!e.retriable() && !e.stopped()) {
+      try {
+        fatal = std::make_exception_ptr(sluice::Error(
+            static_cast<sluice::errc>(e.code().value()), "ctx.emit of a " + std::to_string(value.size()) + "-byte record: " + e.what()));
+      } catch (...) {
+        fatal = std::current_exception();
+      }
+    }
   } catch (const std::exception& e) {
     fatal = std::current_exception();
     error = std::string("ctx.emit: ") + e.what();
