@@ -142,13 +142,16 @@ void LuaBudget::end_call() {
 
 void LuaBudget::begin_wait() { in_call_.store(false, std::memory_order_relaxed); }
 
-// A new generation: the watchdog times the rest of the call from here.
+// A new generation: the watchdog times the rest of the call from here. Not
+// after a stop request: the call keeps its generation, so the watchdog ends
+// it a tick later even when the script goes on waiting in a loop (each wait
+// returning at once), whatever its instruction budget.
 void LuaBudget::end_wait(bool renew) {
   if (renew && trip_ == BudgetTrip::none) {
     charged_ = 0;
     arm(main_, count_for(limits_.instructions));
   }
-  generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (!interrupted()) generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   in_call_.store(true, std::memory_order_relaxed);
 }
 

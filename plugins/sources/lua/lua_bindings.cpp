@@ -13,6 +13,7 @@ extern "C" {
 
 #include "script_engine.h"
 #include "sluice/error.h"
+#include "sluice/utf8.h"
 #include "state_file.h"
 
 namespace lua_source {
@@ -23,8 +24,16 @@ bool ScriptHost::emit(std::string_view value, const char* key, size_t key_len) n
     else emitter->emit(value);
     return true;
   } catch (const sluice::Error& e) {
-    if (!e.retriable() && !e.stopped()) fatal = std::current_exception();
     error = std::string("ctx.emit: ") + e.what();
+    // The pipeline ends on it: say which record (its size: Kafka refuses one over message.max.bytes).
+    if (!e.retriable() && !e.stopped()) {
+      try {
+        fatal = std::make_exception_ptr(sluice::Error(
+            static_cast<sluice::errc>(e.code().value()), "ctx.emit of a " + std::to_string(value.size()) + "-byte record: " + e.what()));
+      } catch (...) {
+        fatal = std::current_exception();
+      }
+    }
   } catch (const std::exception& e) {
     fatal = std::current_exception();
     error = std::string("ctx.emit: ") + e.what();
@@ -44,8 +53,23 @@ bool ScriptHost::perform_http() noexcept {
 
 int ScriptHost::save_state(std::string_view text) noexcept {
   try {
-    if (state_path.empty() || text == last_saved) return 1;
+    if (state_path.empty()) return 1;
+    // What is saved must load at the next start, which takes an object only.
+    if (text.empty() || text.front() != '{') {
+      error = "ctx.state must be a JSON object (a table with string keys), not an array";
+      return -1;
+    }
+    // The start reads JSON, which is UTF-8: raw bytes (an ETag, a body) would
+    // be written and then refuse every later start.
+    if (const size_t bad = sluice::first_invalid_utf8(text); bad != std::string_view::npos) {
+      error = "ctx.state holds a string that is not valid UTF-8 (byte " + std::to_string(bad) +
+              " of its JSON); encode binary data (hex, base64) before keeping it";
+      return -1;
+    }
+    // Waits even when the state is unchanged: the script may rely on
+    // checkpoint() meaning "every record so far is in Kafka".
     if (!emitter || !emitter->wait_delivered()) return 0;
+    if (text == last_saved) return 1;
     write_state(state_path, std::string(text));
     last_saved.assign(text);
     return 1;
@@ -146,7 +170,7 @@ int http_call(lua_State* L, const char* method, size_t method_len, int url_at) {
   read_http_options(L, h, url_at + 1);
   if (!h.http) {
     lua_pushnil(L);
-    lua_pushliteral(L, "sluice.http makes no requests while the script is checked");
+    lua_pushliteral(L, "sluice.http makes no requests at the script's top level (it also runs when the pipeline is checked)");
     return 2;
   }
   sluice::LuaHost::begin_wait(L);
@@ -224,6 +248,10 @@ int ctx_emit(lua_State* L) {
   return 0;
 }
 
+// run()'s budget is renewed at each wait, but not once the pipeline stops: a
+// script that ignores ctx.sleep's false and loops on would otherwise never end.
+bool renews_budget(const ScriptHost& h) { return h.run_mode && h.emitter && !h.emitter->stopping(); }
+
 int ctx_sleep(lua_State* L) {
   ScriptHost& h = host_of(L);
   lua_Number seconds = luaL_checknumber(L, 1);
@@ -236,7 +264,7 @@ int ctx_sleep(lua_State* L) {
   }
   sluice::LuaHost::begin_wait(L);
   const bool slept = h.emitter->wait_for(seconds);
-  sluice::LuaHost::end_wait(L, h.run_mode);
+  sluice::LuaHost::end_wait(L, renews_budget(h));
   lua_pushboolean(L, slept);
   return 1;
 }
@@ -259,7 +287,7 @@ int ctx_checkpoint(lua_State* L) {
   if (!text) return luaL_error(L, "ctx.state could not be encoded");
   sluice::LuaHost::begin_wait(L);
   const int saved = h.save_state({text, len});
-  sluice::LuaHost::end_wait(L, h.run_mode);
+  sluice::LuaHost::end_wait(L, renews_budget(h));
   if (saved < 0) return luaL_error(L, "ctx.state not saved: %s", h.error.c_str());
   lua_pushboolean(L, saved);
   return 1;

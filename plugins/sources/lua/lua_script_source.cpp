@@ -30,6 +30,7 @@ LuaScriptSource::LuaScriptSource(const LuaSourceConfig& config, const sluice::Pl
   const std::string dir = state_dir_for(config_.state_dir, ctx.pipeline_dir, ctx.pipeline);
   make_state_dir(dir);
   host_.state_path = state_path_for(dir, name_);
+  state_lock_ = std::make_unique<StateLock>(host_.state_path);
   engine_ = std::make_unique<ScriptEngine>(settings_, host_);
   if (!engine_->ok()) throw sluice::Error(sluice::errc::config, engine_->error());
   const std::optional<std::string> saved = read_state(host_.state_path);

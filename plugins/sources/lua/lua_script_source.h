@@ -10,6 +10,7 @@
 #include "script_engine.h"
 #include "sluice/plugin_info.h"
 #include "source_config.h"
+#include "state_file.h"
 
 namespace lua_source {
 
@@ -34,6 +35,7 @@ class LuaScriptSource : public sluice::Source {
   EngineSettings settings_;
   std::unique_ptr<HttpClient> http_;
   ScriptHost host_;
+  std::unique_ptr<StateLock> state_lock_;
   std::unique_ptr<ScriptEngine> engine_;
   uint64_t failures_ = 0, rounds_ = 0;
 };

@@ -32,8 +32,9 @@ sluice::PluginInfo sluice_builtin_lua() {
             "called once and expected to loop until ctx.stopping()")
       .required().validate(check_script_option)
     .duration("interval", &LuaSourceConfig::interval,
-              "time between the starts of two poll() calls (run(): the pause before calling it again if it returns)")
-      .def("60s")
+              "time between the starts of two poll() calls (run(): the pause before calling it again if it returns); "
+              "at least 100ms, so that a failing script does not spin and flood the log")
+      .def("60s").range(100, 31'536'000'000)
     .string("state_dir", &LuaSourceConfig::state_dir,
             "directory of NAME.state.json (NAME: the source's), which keeps ctx.state; default: $STATE_DIRECTORY, "
             "else $XDG_STATE_HOME/sluice/PIPELINE, else ~/.local/state/sluice/PIPELINE; created with mode 0700")

@@ -1,5 +1,7 @@
 #include "script_engine.h"
 
+#include <utility>
+
 extern "C" {
 #include <lauxlib.h>
 #include <lua.h>
@@ -11,7 +13,13 @@ ScriptEngine::ScriptEngine(const EngineSettings& settings, ScriptHost& host)
     : lua_(std::make_unique<sluice::LuaHost>(settings.limits, settings.module_dir)) {
   lua_State* L = lua_->state();
   open_http(L, &host);  // before the script's top level, which may keep a reference to it
-  if (!lua_->load(settings.script, settings.shown, error_)) return;
+  // The top level makes no requests, in `run` as in `check`: it would pass
+  // one and fail the other, and a slow server would hold up the start
+  // (and its stop) for up to the request's timeout.
+  HttpClient* const client = std::exchange(host.http, nullptr);
+  const bool loaded = lua_->load(settings.script, settings.shown, error_);
+  host.http = client;
+  if (!loaded) return;
   lua_->push_global("poll");
   const bool has_poll = lua_isfunction(L, -1);
   lua_pop(L, 1);

@@ -26,11 +26,12 @@ class FakeEmitter : public sluice::Emitter {
     values.emplace_back(value);
     keys.emplace_back(key ? std::string(*key) : "<none>");
   }
-  bool stopping() const override { return false; }
+  bool stop = false;
+  bool stopping() const override { return stop; }
   std::vector<double> slept;
   bool wait_for(double seconds) override {
     slept.push_back(seconds);
-    return true;
+    return !stop;
   }
   bool wait_delivered() override {
     emitted_at_wait.push_back(values.size());
@@ -90,8 +91,36 @@ end)");
   ASSERT_EQ(engine->checkpoint(error), 1) << error;
   EXPECT_EQ(emitter_.emitted_at_wait, std::vector<size_t>{2});
   EXPECT_EQ(saved(), R"({"after":2})");
-  ASSERT_EQ(engine->checkpoint(error), 1);  // unchanged: neither waited for nor written again
-  EXPECT_EQ(emitter_.emitted_at_wait.size(), 1u);
+  ASSERT_EQ(engine->checkpoint(error), 1);  // unchanged: waited for (records may be in flight), not written again
+  EXPECT_EQ(emitter_.emitted_at_wait.size(), 2u);
+}
+
+// checkpoint() means "every record so far is in Kafka" even when ctx.state did
+// not change: a script may then acknowledge its upstream (delete a message).
+TEST_F(ScriptEngineTest, ACheckpointWithAnUnchangedStateStillWaitsForDelivery) {
+  host_.last_saved = "{}";  // as loaded
+  auto engine = load(R"(
+function poll(ctx)
+  ctx.emit({id = 1})
+  assert(ctx.checkpoint() == true)
+  ctx.emit({id = 2})
+  assert(ctx.checkpoint() == true)
+end)");
+  std::string error;
+  ASSERT_TRUE(engine->call_entry(error)) << error;
+  EXPECT_EQ(emitter_.emitted_at_wait, (std::vector<size_t>{1, 2}));
+  EXPECT_EQ(saved(), "<none>");  // nothing to write: the state is still the empty one loaded
+}
+
+// Once the pipeline stops, ctx.sleep returns false at once and run()'s budget
+// is no longer renewed: a run() that ignores the false ends at the budget
+// instead of spinning for good (SIGTERM used to hang).
+TEST_F(ScriptEngineTest, ARunThatIgnoresTheStopEndsAtTheBudget) {
+  auto engine = load("function run(ctx) while true do ctx.sleep(1); ctx.checkpoint() end end");
+  emitter_.stop = true;
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("instruction budget exceeded"), std::string::npos) << error;
 }
 
 TEST_F(ScriptEngineTest, NoStateIsWrittenWhenDeliveryCouldNotBeConfirmed) {
@@ -199,4 +228,35 @@ TEST_F(ScriptEngineTest, AScriptMustDefineExactlyOneOfPollAndRun) {
   EXPECT_NE(check_script(path, "both.lua", "").find("defines both"), std::string::npos);
   std::ofstream(path) << "function poll(\n";
   EXPECT_NE(check_script(path, "both.lua", "").find("both.lua:2:"), std::string::npos) << check_script(path, "both.lua", "");
+}
+
+// The start refuses a state file that is not a JSON object, so an array is
+// never written: the source would not start again.
+TEST_F(ScriptEngineTest, AStateThatEncodesToAnArrayIsNotWritten) {
+  auto engine = load(R"(
+function poll(ctx)
+  ctx.state = sluice.json.decode("[1, 2]")
+  ctx.checkpoint()
+end)");
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:4: ctx.state not saved: ctx.state must be a JSON object"), std::string::npos)
+      << error;
+  EXPECT_EQ(saved(), "<none>");
+}
+
+// Likewise a string that is not UTF-8: the start's JSON reader refuses it.
+TEST_F(ScriptEngineTest, AStateWithInvalidUtf8IsNotWrittenAndTheOldOneStays) {
+  auto engine = load(R"(
+function poll(ctx)
+  ctx.state.n = 1
+  assert(ctx.checkpoint())
+  ctx.state.etag = "\255\254 raw bytes"
+  ctx.checkpoint()
+end)");
+  std::string error;
+  EXPECT_FALSE(engine->call_entry(error));
+  EXPECT_NE(error.find("script.lua:6: ctx.state not saved: ctx.state holds a string that is not valid UTF-8"),
+            std::string::npos) << error;
+  EXPECT_EQ(saved(), R"({"n":1})");
 }

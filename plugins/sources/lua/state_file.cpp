@@ -1,6 +1,7 @@
 #include "state_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,8 +16,6 @@
 namespace lua_source {
 
 namespace {
-
-constexpr size_t kMaxStateBytes = size_t{64} << 20;
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -84,10 +83,37 @@ std::optional<std::string> read_state(const std::string& path) {
   return text;
 }
 
+StateLock::StateLock(const std::string& state_path) {
+  const std::string path = state_path + ".lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd_ < 0)
+    throw sluice::Error(sluice::errc::config, "cannot create the state lock `" + path + "`: " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd_);
+    fd_ = -1;
+    throw sluice::Error(sluice::errc::config,
+                        error == EWOULDBLOCK
+                            ? "the state file `" + state_path + "` is in use by another running source (a pipeline of "
+                              "the same name with a source of the same name and state_dir?); give one its own state_dir"
+                            : "cannot lock `" + path + "`: " + std::strerror(error));
+  }
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 void write_state(const std::string& path, const std::string& text) {
   const std::string temp = path + ".tmp";
+  if (text.size() > kMaxStateBytes) {
+    throw sluice::Error(sluice::errc::unavailable, "state file `" + path + "`: ctx.state encodes to " +
+                                                       std::to_string(text.size()) + " bytes, more than the " +
+                                                       std::to_string(kMaxStateBytes >> 20) +
+                                                       " MB a state file may hold; not saved");
+  }
   {
-    Fd out{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    Fd out{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)};
     if (out.fd < 0) fail("cannot create " + temp, path);
     size_t done = 0;
     while (done < text.size()) {

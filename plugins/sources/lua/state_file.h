@@ -3,10 +3,29 @@
 // crash leaves either the old state or the new one, never a torn file.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
 namespace lua_source {
+
+// The largest state file read back at a start; a larger ctx.state is not written.
+inline constexpr size_t kMaxStateBytes = size_t{64} << 20;
+
+// An exclusive lock (flock) on `<state file>.lock`, held while the source
+// runs, so that two processes never write one state file: two pipelines of
+// the same name with a source of the same name and state_dir would
+// otherwise overwrite each other's progress. Throws sluice::Error(config).
+class StateLock {
+ public:
+  explicit StateLock(const std::string& state_path);
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock();
+
+ private:
+  int fd_ = -1;
+};
 
 // The state directory: `configured` (relative to `pipeline_dir`) when set;
 // else $STATE_DIRECTORY (systemd; its first entry), else
@@ -26,7 +45,8 @@ void make_state_dir(const std::string& dir);
 std::optional<std::string> read_state(const std::string& path);
 
 // Replaces the file's content atomically (mode 0600). Throws sluice::Error
-// (fatal) naming the file, leaving the previous content in place.
+// (fatal) naming the file, leaving the previous content in place; a text
+// over kMaxStateBytes is refused (retriable: the script may shrink it).
 void write_state(const std::string& path, const std::string& text);
 
 }  // namespace lua_source

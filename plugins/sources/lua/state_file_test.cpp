@@ -96,3 +96,37 @@ TEST(StateFile, StateDirDefaultsFollowSystemdThenXdgThenHome) {
   if (keep_state) ::setenv("STATE_DIRECTORY", saved_state.c_str(), 1);
   if (keep_xdg) ::setenv("XDG_STATE_HOME", saved_xdg.c_str(), 1);
 }
+
+// What is written must be readable at the next start: a state over the read
+// cap would otherwise be saved and then stop every later start.
+TEST(StateFile, AStateOverTheReadCapIsNotWrittenAndTheOldOneStays) {
+  TempDir dir;
+  const std::string path = state_path_for(dir.path.string(), "s");
+  write_state(path, "{\"n\":1}");
+  const std::string huge = "{\"x\":\"" + std::string(kMaxStateBytes, 'a') + "\"}";
+  try {
+    write_state(path, huge);
+    ADD_FAILURE() << "a state over the cap was written";
+  } catch (const sluice::Error& e) {
+    EXPECT_TRUE(e.retriable());  // a round's error, not the pipeline's end
+    EXPECT_NE(std::string(e.what()).find("more than the 64 MB"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_state(path).value(), "{\"n\":1}");
+}
+
+// Two processes running the same pipeline's source on one state_dir would
+// write one state file in turn; the second is refused at its start.
+TEST(StateFile, ASecondLockOnOneStateFileIsRefusedUntilTheFirstIsGone) {
+  TempDir dir;
+  const std::string path = state_path_for(dir.path.string(), "s");
+  {
+    StateLock first(path);
+    try {
+      StateLock second(path);
+      ADD_FAILURE() << "a second lock was granted";
+    } catch (const sluice::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("in use by another running source"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(StateLock again(path));
+}
