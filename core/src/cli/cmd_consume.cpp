@@ -3,8 +3,15 @@
 // value. Without --group it reads every partition directly and commits
 // nothing; with --group it joins that group, starts where the group left
 // off and commits what it printed.
+#include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <map>
+
+#include <poll.h>
+#include <unistd.h>
 
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -27,7 +34,7 @@ struct ConsumeArgs {
   KafkaClientArgs kafka;
   std::string topic, group;
   bool from_beginning = false;
-  uint64_t count = 0;  // 0: until stopped
+  int64_t count = 0;  // 0 (not given): until stopped
 };
 
 void append_base64(std::string& out, std::string_view bytes) {
@@ -131,6 +138,50 @@ bool lasting(rd_kafka_resp_err_t err) {
   }
 }
 
+// Where printed lines go. A reader that went away (`| head -1`) ends the run
+// quietly; any other write error (a full disk, a closed stdout) is an error.
+class Output {
+ public:
+  enum class State { open, reader_gone, failed };
+
+  // Writes all of `out` and clears it; false when stdout cannot take it.
+  bool write(std::string& out) {
+    for (size_t done = 0; done < out.size();) {
+      const ssize_t n = ::write(STDOUT_FILENO, out.data() + done, out.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail(errno);
+      done += static_cast<size_t>(n);
+    }
+    out.clear();
+    return true;
+  }
+
+  // While nothing is printed, a pipe whose reader closed it says so only
+  // through poll(): checked so that an idle consumer does not wait forever.
+  bool reader_still_there() {
+    pollfd p{STDOUT_FILENO, 0, 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) return fail(EPIPE);
+    return true;
+  }
+
+  State state() const { return state_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool fail(int err) {
+    state_ = err == EPIPE ? State::reader_gone : State::failed;
+    error_ = std::string("writing to stdout: ") + std::strerror(err);
+    return false;
+  }
+
+  State state_ = State::open;
+  std::string error_;
+};
+
+// Records are printed in chunks of about this size even when the backlog
+// gives no pause, so memory stays bounded.
+constexpr size_t kOutputChunk = 256 * 1024;
+
 class Committer {
  public:
   Committer(rd_kafka_t* rk, std::string topic) : rk_(rk), topic_(std::move(topic)) {}
@@ -156,6 +207,9 @@ int consume(const ConsumeArgs& args, const GlobalOptions& global) {
   if (!load_registry(registry, global)) return kExitConfig;
   auto client = resolve_kafka_client(args.kafka, registry);
   if (!client) return kExitConfig;
+  // A closed pipe is a write error (EPIPE), handled below, not a kill: the
+  // consumer still leaves its group cleanly.
+  std::signal(SIGPIPE, SIG_IGN);
   StopSignal stop;
   SignalWatcher signals(stop);
   KafkaHandle rk;
@@ -192,20 +246,23 @@ int consume(const ConsumeArgs& args, const GlobalOptions& global) {
 
   RecordPrinter printer;
   Committer committer(rk.get(), args.topic);
+  Output output;
   std::string out;
   uint64_t printed = 0;
   int exit_code = kExitOk;
   rd_kafka_resp_err_t last_warned = RD_KAFKA_RESP_ERR_NO_ERROR;
-  while (!stop.requested() && (args.count == 0 || printed < args.count)) {
+  // Prints what is pending; only what reached stdout is committed.
+  const auto print = [&] {
+    if (out.empty()) return output.reader_still_there();
+    if (!output.write(out)) return false;
+    if (in_group) committer.commit();
+    return true;
+  };
+  while (!stop.requested() && (args.count == 0 || printed < static_cast<uint64_t>(args.count))) {
     // Print as soon as nothing more is waiting: lines appear as records arrive.
     KafkaMessage m(rd_kafka_consumer_poll(rk.get(), 0));
     if (!m) {
-      if (!out.empty()) {
-        std::fwrite(out.data(), 1, out.size(), stdout);
-        std::fflush(stdout);
-        out.clear();
-        if (in_group) committer.commit();
-      }
+      if (!print()) break;
       m.reset(rd_kafka_consumer_poll(rk.get(), 100));
       if (!m) continue;
     }
@@ -224,10 +281,16 @@ int consume(const ConsumeArgs& args, const GlobalOptions& global) {
     printer.append(out, m.get());
     committer.printed(m->partition, m->offset);
     ++printed;
+    if (out.size() >= kOutputChunk && !print()) break;
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
-  if (in_group) committer.commit();
+  if (output.state() == Output::State::open) print();
+  if (output.state() == Output::State::failed) {
+    spdlog::error("consume from `{}`: {}; stopping, nothing after the last line written is committed", args.topic,
+                  output.error());
+    exit_code = kExitRuntime;
+  } else if (output.state() == Output::State::reader_gone) {
+    spdlog::info("consume: the reader of stdout went away; stopping");
+  }
   rd_kafka_consumer_close(rk.get());
   spdlog::info("consume: {} record(s) printed from `{}`{}", printed, args.topic,
                in_group ? ", offsets committed for group `" + args.group + "`" : ", no offsets committed");
@@ -242,13 +305,18 @@ void add_consume(CLI::App& app, const GlobalOptions& global, int& exit_code) {
                  "value) until --count records or SIGINT/SIGTERM (exit 0; 1: the cluster or topic cannot be "
                  "reached; 2: configuration error)");
   auto args = std::make_shared<ConsumeArgs>();
-  cmd->add_option("--topic", args->topic, "the topic to read")->required()->check([](const std::string& s) {
-    return s.empty() ? std::string("must not be empty") : std::string();
-  });
+  cmd->add_option("--topic", args->topic, "the topic to read")->required()->check(topic_name_problem);
   cmd->add_flag("--from-beginning", args->from_beginning,
                 "start at the oldest record kept (default: only records produced from now on); with --group, "
                 "only where the group has no committed offset");
-  cmd->add_option("--count", args->count, "exit after printing this many records");
+  cmd->add_option("--count", args->count, "exit after printing this many records (at least 1; default: until stopped)")
+      ->check([](const std::string& s) {
+        int64_t n = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        return ec == std::errc() && end == s.data() + s.size() && n >= 1
+                   ? std::string()
+                   : "`" + s + "`: must be a whole number of at least 1 (leave --count out to read until stopped)";
+      });
   cmd->add_option("--group", args->group,
                   "join this consumer group: start at its committed offsets and commit what was printed "
                   "(default: no group, nothing committed)");

@@ -20,8 +20,6 @@ namespace sluice::cli {
 
 namespace {
 
-std::string not_empty(const std::string& s) { return s.empty() ? "must not be empty" : ""; }
-
 struct ProduceArgs {
   KafkaClientArgs kafka;
   std::string topic, key_field, max_line_bytes;
@@ -124,7 +122,7 @@ void add_produce(CLI::App& app, const GlobalOptions& global, int& exit_code) {
                  "delivered, 1: a delivery failed or the cluster cannot be reached, 2: configuration error, or "
                  "a bad line under --strict)");
   auto args = std::make_shared<ProduceArgs>();
-  cmd->add_option("--topic", args->topic, "the topic to produce to")->required()->check(not_empty);
+  cmd->add_option("--topic", args->topic, "the topic to produce to")->required()->check(topic_name_problem);
   cmd->add_option("--key-field", args->key_field, "top-level field whose value is the record's key (default: none)");
   cmd->add_flag("--strict", args->strict, "stop at the first line that is not valid JSON (exit 2) instead of skipping it");
   cmd->add_option("--max-line-bytes", args->max_line_bytes, "longest line read, e.g. \"1MB\" (the default)");
