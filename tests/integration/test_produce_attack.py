@@ -60,6 +60,26 @@ class ConsumeOutput(TempDirTest):
             self.assertIn("writing to stdout: Bad file descriptor", proc.stderr.decode())
 
 
+class ConsumeValues(TempDirTest):
+    def test_numbers_beyond_double_print_as_json_as_produce_accepted_them(self):
+        from kafka import KafkaProducer
+        with broker("ev:1") as address:
+            proc = produce(address, "ev", b'{"id":12345678901234567890123,"f":1e400,"s":"1e400 \\" x"}\n[1e400, 2]\n')
+            self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+            producer = KafkaProducer(bootstrap_servers=address, api_version=(2, 5, 0))
+            for raw in (b"[1e400, }", b"[01]", b"[1e400 2]"):  # not JSON: strings
+                producer.send("ev", value=raw)
+            producer.flush()
+            producer.close()
+            proc = subprocess.run([SLUICE, "consume", "--topic", "ev", "--bootstrap-server", address,
+                                   "--from-beginning", "--count", "5"], capture_output=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+            lines = proc.stdout.decode().splitlines()
+            self.assertIn('"value":{"id":12345678901234567890123,"f":1e400,"s":"1e400 \\" x"}}', lines[0])
+            self.assertIn('"value":[1e400, 2]}', lines[1])
+            self.assertEqual([json.loads(line)["value"] for line in lines[2:]], ["[1e400, }", "[01]", "[1e400 2]"])
+
+
 class Arguments(TempDirTest):
     def test_count_zero_or_negative_is_refused(self):
         for count in ("0", "-1", "x"):

@@ -115,7 +115,61 @@ class RecordPrinter {
     padded_.assign(value);
     padded_.resize(value.size() + simdjson::SIMDJSON_PADDING, '\0');
     simdjson::dom::element root;
-    return !parser_.parse(padded_.data(), value.size(), false).get(root);
+    const simdjson::error_code error = parser_.parse(padded_.data(), value.size(), false).get(root);
+    if (error == simdjson::NUMBER_ERROR) return valid_with_wide_numbers(value);
+    return !error;
+  }
+
+  // A number beyond double or 64 bits (`1e400`, a 30-digit id) is valid JSON
+  // that `produce` accepts and jsonb keeps, but simdjson cannot hold: each
+  // number outside strings is checked against JSON's grammar and replaced by
+  // 0, and the rest is parsed again.
+  bool valid_with_wide_numbers(std::string_view value) {
+    std::string copy;
+    bool in_string = false;
+    for (size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      if (in_string) {
+        copy += c;
+        if (c == '\\' && i + 1 < value.size()) copy += value[++i];
+        else if (c == '"') in_string = false;
+        continue;
+      }
+      if (c == '"') in_string = true;
+      if (c != '-' && (c < '0' || c > '9')) {
+        copy += c;
+        continue;
+      }
+      size_t end = i;
+      while (end < value.size() && std::strchr("0123456789+-.eE", value[end]) && value[end] != '\0') ++end;
+      if (!is_json_number(value.substr(i, end - i))) return false;
+      copy += '0';
+      i = end - 1;
+    }
+    padded_.assign(copy);
+    padded_.resize(copy.size() + simdjson::SIMDJSON_PADDING, '\0');
+    simdjson::dom::element root;
+    return !parser_.parse(padded_.data(), copy.size(), false).get(root);
+  }
+
+  // JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  static bool is_json_number(std::string_view s) {
+    size_t i = 0;
+    const auto digits = [&] {
+      const size_t start = i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+      return i > start;
+    };
+    if (i < s.size() && s[i] == '-') ++i;
+    if (i < s.size() && s[i] == '0') ++i;
+    else if (!digits()) return false;
+    if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+      if (!digits()) return false;
+    }
+    return i == s.size();
   }
 
   simdjson::dom::parser parser_;
