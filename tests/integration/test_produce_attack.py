@@ -80,6 +80,17 @@ class ConsumeValues(TempDirTest):
             self.assertEqual([json.loads(line)["value"] for line in lines[2:]], ["[1e400, }", "[01]", "[1e400 2]"])
 
 
+class ClosedStdin(TempDirTest):
+    def test_a_closed_stdin_is_an_error_not_a_hang(self):
+        # fd 0 closed: the next file opened would take its number.
+        with broker("ev:1") as address:
+            proc = subprocess.run([SLUICE, "produce", "--topic", "ev", "--bootstrap-server", address],
+                                  capture_output=True, timeout=60, preexec_fn=lambda: os.close(0))
+            self.assertEqual(proc.returncode, 2, proc.stderr.decode())
+            self.assertIn("stdin is not open", proc.stderr.decode())
+            self.assertEqual(values(address, "ev"), [])
+
+
 class Arguments(TempDirTest):
     def test_count_zero_or_negative_is_refused(self):
         for count in ("0", "-1", "x"):

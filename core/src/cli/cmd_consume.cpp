@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -257,6 +258,12 @@ class Committer {
 };
 
 int consume(const ConsumeArgs& args, const GlobalOptions& global) {
+  // Checked first: a closed fd 1 would be reused by the next file the
+  // process opens (a librdkafka socket), and records written into it.
+  if (::fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+    std::fprintf(stderr, "error: writing to stdout: Bad file descriptor (stdout is not open)\n");
+    return kExitRuntime;
+  }
   PluginRegistry registry;
   if (!load_registry(registry, global)) return kExitConfig;
   auto client = resolve_kafka_client(args.kafka, registry);

@@ -3,6 +3,7 @@
 // source runner and idempotent producer as `sluice run`.
 #include <cstdio>
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -63,6 +64,12 @@ void await_acknowledgements(Producer& producer, const StopSignal& stop, std::chr
 }
 
 int produce(const ProduceArgs& args, const GlobalOptions& global) {
+  // Checked first: a closed fd 0 would be reused by the next file the
+  // process opens (a librdkafka pipe), and read from as if it were stdin.
+  if (::fcntl(STDIN_FILENO, F_GETFD) < 0) {
+    std::fprintf(stderr, "error: stdin is not open: there is nothing to read records from\n");
+    return kExitConfig;
+  }
   PluginRegistry registry;
   if (!load_registry(registry, global)) return kExitConfig;
   auto client = resolve_kafka_client(args.kafka, registry);
