@@ -3,8 +3,16 @@
 // value. Without --group it reads every partition directly and commits
 // nothing; with --group it joins that group, starts where the group left
 // off and commits what it printed.
+#include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <map>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -27,7 +35,7 @@ struct ConsumeArgs {
   KafkaClientArgs kafka;
   std::string topic, group;
   bool from_beginning = false;
-  uint64_t count = 0;  // 0: until stopped
+  int64_t count = 0;  // 0 (not given): until stopped
 };
 
 void append_base64(std::string& out, std::string_view bytes) {
@@ -108,7 +116,61 @@ class RecordPrinter {
     padded_.assign(value);
     padded_.resize(value.size() + simdjson::SIMDJSON_PADDING, '\0');
     simdjson::dom::element root;
-    return !parser_.parse(padded_.data(), value.size(), false).get(root);
+    const simdjson::error_code error = parser_.parse(padded_.data(), value.size(), false).get(root);
+    if (error == simdjson::NUMBER_ERROR) return valid_with_wide_numbers(value);
+    return !error;
+  }
+
+  // A number beyond double or 64 bits (`1e400`, a 30-digit id) is valid JSON
+  // that `produce` accepts and jsonb keeps, but simdjson cannot hold: each
+  // number outside strings is checked against JSON's grammar and replaced by
+  // 0, and the rest is parsed again.
+  bool valid_with_wide_numbers(std::string_view value) {
+    std::string copy;
+    bool in_string = false;
+    for (size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      if (in_string) {
+        copy += c;
+        if (c == '\\' && i + 1 < value.size()) copy += value[++i];
+        else if (c == '"') in_string = false;
+        continue;
+      }
+      if (c == '"') in_string = true;
+      if (c != '-' && (c < '0' || c > '9')) {
+        copy += c;
+        continue;
+      }
+      size_t end = i;
+      while (end < value.size() && std::strchr("0123456789+-.eE", value[end]) && value[end] != '\0') ++end;
+      if (!is_json_number(value.substr(i, end - i))) return false;
+      copy += '0';
+      i = end - 1;
+    }
+    padded_.assign(copy);
+    padded_.resize(copy.size() + simdjson::SIMDJSON_PADDING, '\0');
+    simdjson::dom::element root;
+    return !parser_.parse(padded_.data(), copy.size(), false).get(root);
+  }
+
+  // JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+  static bool is_json_number(std::string_view s) {
+    size_t i = 0;
+    const auto digits = [&] {
+      const size_t start = i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+      return i > start;
+    };
+    if (i < s.size() && s[i] == '-') ++i;
+    if (i < s.size() && s[i] == '0') ++i;
+    else if (!digits()) return false;
+    if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+      if (!digits()) return false;
+    }
+    return i == s.size();
   }
 
   simdjson::dom::parser parser_;
@@ -131,6 +193,50 @@ bool lasting(rd_kafka_resp_err_t err) {
   }
 }
 
+// Where printed lines go. A reader that went away (`| head -1`) ends the run
+// quietly; any other write error (a full disk, a closed stdout) is an error.
+class Output {
+ public:
+  enum class State { open, reader_gone, failed };
+
+  // Writes all of `out` and clears it; false when stdout cannot take it.
+  bool write(std::string& out) {
+    for (size_t done = 0; done < out.size();) {
+      const ssize_t n = ::write(STDOUT_FILENO, out.data() + done, out.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail(errno);
+      done += static_cast<size_t>(n);
+    }
+    out.clear();
+    return true;
+  }
+
+  // While nothing is printed, a pipe whose reader closed it says so only
+  // through poll(): checked so that an idle consumer does not wait forever.
+  bool reader_still_there() {
+    pollfd p{STDOUT_FILENO, 0, 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) return fail(EPIPE);
+    return true;
+  }
+
+  State state() const { return state_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool fail(int err) {
+    state_ = err == EPIPE ? State::reader_gone : State::failed;
+    error_ = std::string("writing to stdout: ") + std::strerror(err);
+    return false;
+  }
+
+  State state_ = State::open;
+  std::string error_;
+};
+
+// Records are printed in chunks of about this size even when the backlog
+// gives no pause, so memory stays bounded.
+constexpr size_t kOutputChunk = 256 * 1024;
+
 class Committer {
  public:
   Committer(rd_kafka_t* rk, std::string topic) : rk_(rk), topic_(std::move(topic)) {}
@@ -152,10 +258,19 @@ class Committer {
 };
 
 int consume(const ConsumeArgs& args, const GlobalOptions& global) {
+  // Checked first: a closed fd 1 would be reused by the next file the
+  // process opens (a librdkafka socket), and records written into it.
+  if (::fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+    std::fprintf(stderr, "error: writing to stdout: Bad file descriptor (stdout is not open)\n");
+    return kExitRuntime;
+  }
   PluginRegistry registry;
   if (!load_registry(registry, global)) return kExitConfig;
   auto client = resolve_kafka_client(args.kafka, registry);
   if (!client) return kExitConfig;
+  // A closed pipe is a write error (EPIPE), handled below, not a kill: the
+  // consumer still leaves its group cleanly.
+  std::signal(SIGPIPE, SIG_IGN);
   StopSignal stop;
   SignalWatcher signals(stop);
   KafkaHandle rk;
@@ -192,20 +307,23 @@ int consume(const ConsumeArgs& args, const GlobalOptions& global) {
 
   RecordPrinter printer;
   Committer committer(rk.get(), args.topic);
+  Output output;
   std::string out;
   uint64_t printed = 0;
   int exit_code = kExitOk;
   rd_kafka_resp_err_t last_warned = RD_KAFKA_RESP_ERR_NO_ERROR;
-  while (!stop.requested() && (args.count == 0 || printed < args.count)) {
+  // Prints what is pending; only what reached stdout is committed.
+  const auto print = [&] {
+    if (out.empty()) return output.reader_still_there();
+    if (!output.write(out)) return false;
+    if (in_group) committer.commit();
+    return true;
+  };
+  while (!stop.requested() && (args.count == 0 || printed < static_cast<uint64_t>(args.count))) {
     // Print as soon as nothing more is waiting: lines appear as records arrive.
     KafkaMessage m(rd_kafka_consumer_poll(rk.get(), 0));
     if (!m) {
-      if (!out.empty()) {
-        std::fwrite(out.data(), 1, out.size(), stdout);
-        std::fflush(stdout);
-        out.clear();
-        if (in_group) committer.commit();
-      }
+      if (!print()) break;
       m.reset(rd_kafka_consumer_poll(rk.get(), 100));
       if (!m) continue;
     }
@@ -224,10 +342,16 @@ int consume(const ConsumeArgs& args, const GlobalOptions& global) {
     printer.append(out, m.get());
     committer.printed(m->partition, m->offset);
     ++printed;
+    if (out.size() >= kOutputChunk && !print()) break;
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
-  if (in_group) committer.commit();
+  if (output.state() == Output::State::open) print();
+  if (output.state() == Output::State::failed) {
+    spdlog::error("consume from `{}`: {}; stopping, nothing after the last line written is committed", args.topic,
+                  output.error());
+    exit_code = kExitRuntime;
+  } else if (output.state() == Output::State::reader_gone) {
+    spdlog::info("consume: the reader of stdout went away; stopping");
+  }
   rd_kafka_consumer_close(rk.get());
   spdlog::info("consume: {} record(s) printed from `{}`{}", printed, args.topic,
                in_group ? ", offsets committed for group `" + args.group + "`" : ", no offsets committed");
@@ -242,13 +366,18 @@ void add_consume(CLI::App& app, const GlobalOptions& global, int& exit_code) {
                  "value) until --count records or SIGINT/SIGTERM (exit 0; 1: the cluster or topic cannot be "
                  "reached; 2: configuration error)");
   auto args = std::make_shared<ConsumeArgs>();
-  cmd->add_option("--topic", args->topic, "the topic to read")->required()->check([](const std::string& s) {
-    return s.empty() ? std::string("must not be empty") : std::string();
-  });
+  cmd->add_option("--topic", args->topic, "the topic to read")->required()->check(topic_name_problem);
   cmd->add_flag("--from-beginning", args->from_beginning,
                 "start at the oldest record kept (default: only records produced from now on); with --group, "
                 "only where the group has no committed offset");
-  cmd->add_option("--count", args->count, "exit after printing this many records");
+  cmd->add_option("--count", args->count, "exit after printing this many records (at least 1; default: until stopped)")
+      ->check([](const std::string& s) {
+        int64_t n = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        return ec == std::errc() && end == s.data() + s.size() && n >= 1
+                   ? std::string()
+                   : "`" + s + "`: must be a whole number of at least 1 (leave --count out to read until stopped)";
+      });
   cmd->add_option("--group", args->group,
                   "join this consumer group: start at its committed offsets and commit what was printed "
                   "(default: no group, nothing committed)");

@@ -3,6 +3,7 @@
 // source runner and idempotent producer as `sluice run`.
 #include <cstdio>
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -19,8 +20,6 @@
 namespace sluice::cli {
 
 namespace {
-
-std::string not_empty(const std::string& s) { return s.empty() ? "must not be empty" : ""; }
 
 struct ProduceArgs {
   KafkaClientArgs kafka;
@@ -65,6 +64,12 @@ void await_acknowledgements(Producer& producer, const StopSignal& stop, std::chr
 }
 
 int produce(const ProduceArgs& args, const GlobalOptions& global) {
+  // Checked first: a closed fd 0 would be reused by the next file the
+  // process opens (a librdkafka pipe), and read from as if it were stdin.
+  if (::fcntl(STDIN_FILENO, F_GETFD) < 0) {
+    std::fprintf(stderr, "error: stdin is not open: there is nothing to read records from\n");
+    return kExitConfig;
+  }
   PluginRegistry registry;
   if (!load_registry(registry, global)) return kExitConfig;
   auto client = resolve_kafka_client(args.kafka, registry);
@@ -124,7 +129,7 @@ void add_produce(CLI::App& app, const GlobalOptions& global, int& exit_code) {
                  "delivered, 1: a delivery failed or the cluster cannot be reached, 2: configuration error, or "
                  "a bad line under --strict)");
   auto args = std::make_shared<ProduceArgs>();
-  cmd->add_option("--topic", args->topic, "the topic to produce to")->required()->check(not_empty);
+  cmd->add_option("--topic", args->topic, "the topic to produce to")->required()->check(topic_name_problem);
   cmd->add_option("--key-field", args->key_field, "top-level field whose value is the record's key (default: none)");
   cmd->add_flag("--strict", args->strict, "stop at the first line that is not valid JSON (exit 2) instead of skipping it");
   cmd->add_option("--max-line-bytes", args->max_line_bytes, "longest line read, e.g. \"1MB\" (the default)");

@@ -8,6 +8,18 @@
 
 namespace sluice::cli {
 
+std::string topic_name_problem(const std::string& topic) {
+  if (topic.empty()) return "must not be empty";
+  if (topic.size() > 249) return "a Kafka topic name has at most 249 characters";
+  if (topic == "." || topic == "..") return "`.` and `..` are not Kafka topic names";
+  for (char c : topic) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                         c == '_' || c == '-';
+    if (!allowed) return "a Kafka topic name has only letters, digits, `.`, `_` and `-`";
+  }
+  return "";
+}
+
 void add_kafka_client_options(CLI::App* cmd, KafkaClientArgs& args) {
   cmd->add_option("--bootstrap-server", args.bootstrap,
                   std::string("host:port[,host:port...] of the Kafka cluster (default: the pipeline file's, else "

@@ -25,6 +25,11 @@ struct KafkaClientArgs {
   std::string timeout = "10s";
 };
 
+// Why `topic` cannot be a Kafka topic name (Kafka's own rule: 1-249 of
+// [a-zA-Z0-9._-], not "." or ".."), or "" when it can. Checked here because a
+// broker that creates topics on first use (the embedded one) accepts any name.
+std::string topic_name_problem(const std::string& topic);
+
 void add_kafka_client_options(CLI::App* cmd, KafkaClientArgs& args);
 
 struct KafkaClient {

@@ -20,5 +20,17 @@ TEST(KeyExtractor, MissingFieldNullOrNotJsonGiveNoKey) {
   EXPECT_EQ(user.extract(R"({"user_id":"u1"})"), "u1");  // usable again after failures
 }
 
+// Found by `sluice produce --key-field id`: an object key was cut to "{",
+// and a field given twice keyed by its first value while the sink stores the last.
+TEST(KeyExtractor, ObjectsAndArraysWholeTheLastOfTwiceGivenFields) {
+  KeyExtractor id("id");
+  EXPECT_EQ(id.extract(R"({"id":{"a":1, "b":[2]}})"), R"({"a":1, "b":[2]})");
+  EXPECT_EQ(id.extract(R"({"id":[1, 2] ,"x":0})"), "[1, 2]");
+  EXPECT_EQ(id.extract(R"({"id":"first","x":{"id":"nested"},"id":"last"})"), "last");
+  EXPECT_EQ(id.extract(R"({"id":"first","id":null})"), std::nullopt);
+  EXPECT_EQ(id.extract("3"), std::nullopt);
+  EXPECT_EQ(id.extract(R"(["id"])"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace sluice

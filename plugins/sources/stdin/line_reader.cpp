@@ -75,7 +75,10 @@ LineReader::Status LineReader::next(std::string_view& line, const std::function<
       return Status::line;
     }
     scanned_ = buffer_.size() - start_;
-    if (!skipping_ && scanned_ > max_line_bytes_) {
+    // A last "\r" may be the start of a "\r\n" still to come (or end a CRLF
+    // last line): it is not counted against the cap.
+    const size_t cr_pending = scanned_ > 0 && buffer_.back() == '\r' ? 1 : 0;
+    if (!skipping_ && scanned_ > max_line_bytes_ + cr_pending) {
       // Report it now, with its first bytes, and discard the rest as it comes.
       ++line_number_;
       skipping_ = true;

@@ -65,6 +65,15 @@ TEST(LineReader, ALineJustOverTheCapInOneReadIsTooLong) {
   EXPECT_EQ(r.lines, (std::vector<std::string>{"!12345", "1234"}));
 }
 
+// A line of exactly the cap is read, whatever its line end and wherever a
+// read stops; one byte more is too long.
+TEST(LineReader, ALineOfExactlyTheCapIsReadWithAnyLineEnd) {
+  EXPECT_EQ(read_all("1234\r", 4).lines, (std::vector<std::string>{"1234"}));
+  EXPECT_EQ(read_all("1234\r\n1234\n1234", 4).lines, (std::vector<std::string>{"1234", "1234", "1234"}));
+  EXPECT_EQ(read_all("12345\r", 4).lines, (std::vector<std::string>{"!12345\r"}));
+  EXPECT_EQ(read_all("1234\r\r\n", 4).lines, (std::vector<std::string>{"!1234\r"}));
+}
+
 TEST(LineReader, AnOverLongLastLineWithoutNewline) {
   Read r = read_all("a\n" + std::string(5000, 'y'), 100);
   ASSERT_EQ(r.lines.size(), 2u);

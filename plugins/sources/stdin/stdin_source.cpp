@@ -65,6 +65,9 @@ class StdinSource : public sluice::Source {
                                       " bytes), skipped unread", line);
         continue;
       }
+      // A byte order mark before the first line (editors on Windows write
+      // one) is not part of the record: RFC 8259 lets a parser ignore it.
+      if (reader.line_number() == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
       const std::string_view written = line;
       line = trim(written);
       // Columns count from the start of the line as written, spaces included.
