@@ -71,6 +71,17 @@ ProbeLine check_target_privileges(PGconn* conn, const TableSchema& schema, bool 
   if (!row || row->size() < 2) return {false, "reading the privileges on " + schema.table + ": " + error};
   if ((*row)[0] != "t")
     return {false, "role " + role_of(conn) + " lacks " + wanted + " on table " + schema.table};
+  // Insert mode COPYs into the table itself, which PostgreSQL refuses for a
+  // view (or materialized view) without an INSTEAD OF INSERT trigger, however
+  // INSERT is granted.
+  auto kind = query_row(conn,
+                        "SELECT c.relkind::text, EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid "
+                        "AND (t.tgtype & 64) <> 0 AND (t.tgtype & 4) <> 0) FROM pg_class c WHERE c.oid = to_regclass($1)",
+                        {params[0]}, error);
+  if (!kind || kind->size() < 2) return {false, "reading what " + schema.table + " is: " + error};
+  if (!upsert && ((*kind)[0] == "m" || ((*kind)[0] == "v" && (*kind)[1] != "t")))
+    return {false, schema.table + " is a " + ((*kind)[0] == "v" ? "view" : "materialized view") +
+                       ": sluice writes by COPY, which needs a table (or a view with an INSTEAD OF INSERT trigger)"};
   if (upsert && (*row)[1] != "t")
     return {false, "role " + role_of(conn) + " may not create temporary tables (upsert stages its rows in one)"};
   return {true, "role " + role_of(conn) + " may " + wanted + " into " + schema.table};
