@@ -277,6 +277,22 @@ class CheckConnectAttack(base.CheckConnect):
         self.assert_one_fail(proc, "none of the 2 recent record(s) of the topic could be stored")
         self.assert_consistent(proc)
 
+    def test_newest_records_that_are_not_json_are_not_blamed_on_the_table(self):
+        """Garbage and a tombstone would be rejects whatever the columns: the
+        table line is ok and says the field types were not tried, and why."""
+        from kafka import KafkaProducer
+        with broker("routes:2") as address:
+            producer = KafkaProducer(bootstrap_servers=address, api_version=(2, 5, 0))
+            producer.send("routes", b"\x00\xff\xfe garbage", partition=0)
+            producer.send("routes", None, key=b"gone", partition=1)
+            producer.flush(timeout=30)
+            producer.close()
+            proc, _ = self.check(address)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("field types not tried: none of the 2 recent record(s) of the topic is JSON "
+                      "(each would be a reject: not valid JSON: ", proc.stdout)
+        self.assert_consistent(proc)
+
     def test_several_sources_and_sinks_one_line_per_check(self):
         text = PIPELINE.format(table="routes", extra="") + """
 [[sources]]

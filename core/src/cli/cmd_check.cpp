@@ -143,7 +143,8 @@ class StepWatchdog {
           std::unique_lock lock(mutex_);
           if (done_cv_.wait_for(lock, bound, [this] { return done_; })) return;
           std::lock_guard printing(print_mutex);  // held until the process ends
-          std::printf("FAIL %s: no answer within %lld ms (connected, then nothing more came back); stopped\n",
+          std::printf("FAIL %s: no answer within %lld ms (a server accepted the connection but did not "
+                      "answer); stopped\n",
                       redact_process(subject).c_str(), static_cast<long long>(bound.count()));
           std::printf("%s: %zu of %zu checks failed (the remaining checks were not run)\n", path.c_str(),
                       printed_failures + 1, printed_checks + 1);

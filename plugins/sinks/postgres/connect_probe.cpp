@@ -94,17 +94,24 @@ ProbeLine try_recent_records(const TableSchema& schema, CopyFormat format, const
   if (probe.recent_records.empty())
     return {true, head + "; field types not tried: " + probe.records_note};
   RowEncoder encoder(schema.columns, format);
-  std::string row, reason, first_reason;
-  size_t stored = 0;
+  // A record that is not JSON (garbage, a tombstone) says nothing about the
+  // table: it would be a reject whatever the columns are.
+  std::string row, reason, first_reason, not_json_reason;
+  size_t stored = 0, not_json = 0;
   for (const auto& record : probe.recent_records) {
     row.clear();
     if (encoder.encode(record, row, reason)) ++stored;
+    else if (reason.rfind(RowEncoder::kNotJson, 0) == 0 && ++not_json == 1) not_json_reason = reason;
     else if (first_reason.empty()) first_reason = reason;
   }
   const std::string tried = std::to_string(probe.recent_records.size()) + " recent record(s) of the topic";
+  if (not_json == probe.recent_records.size())
+    return {true, head + "; field types not tried: none of the " + tried + " is JSON (each would be a reject: " +
+                      not_json_reason + ")"};
   if (stored == 0) return {false, first_reason + " (none of the " + tried + " could be stored)"};
   std::string line = head + "; " + std::to_string(stored) + " of the " + tried + " convert";
-  if (!first_reason.empty()) line += " (one that does not would be a reject: " + first_reason + ")";
+  if (!first_reason.empty() || not_json)
+    line += " (one that does not would be a reject: " + (first_reason.empty() ? not_json_reason : first_reason) + ")";
   return {true, line};
 }
 
