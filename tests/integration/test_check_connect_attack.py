@@ -274,7 +274,9 @@ class CheckConnectAttack(base.CheckConnect):
             producer.flush(timeout=30)
             producer.close()
             proc, _ = self.check(address)
-        self.assert_one_fail(proc, "none of the 2 recent record(s) of the topic could be stored")
+        # The record that is JSON but does not convert is the one named, with where it is.
+        self.assert_one_fail(proc, "(topic routes, partition 1, offset 0)",
+                             "none of the 2 recent record(s) of the topic could be stored")
         self.assert_consistent(proc)
 
     def test_newest_records_that_are_not_json_are_not_blamed_on_the_table(self):
@@ -291,6 +293,7 @@ class CheckConnectAttack(base.CheckConnect):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertIn("field types not tried: none of the 2 recent record(s) of the topic is JSON "
                       "(each would be a reject: not valid JSON: ", proc.stdout)
+        self.assertIn("(topic routes, partition ", proc.stdout)
         self.assert_consistent(proc)
 
     def test_several_sources_and_sinks_one_line_per_check(self):

@@ -84,9 +84,11 @@ void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaCon
     probe.timeout = timeout;
     // Every sink's topic is read (which verifies this role may read it);
     // what the sink gets is what its transforms make of the records.
-    if (step.kind == PluginKind::sink) probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines);
+    if (step.kind == PluginKind::sink)
+      probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines, probe.record_origins);
     if (step.kind == PluginKind::sink && !step.transforms.scripts.empty()) {
       probe.recent_records.clear();
+      probe.record_origins.clear();
       probe.records_note = "records pass the sink's transforms first";
     }
     if (step.plugin->probe_connect) {

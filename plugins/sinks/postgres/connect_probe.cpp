@@ -98,11 +98,18 @@ ProbeLine try_recent_records(const TableSchema& schema, CopyFormat format, const
   // table: it would be a reject whatever the columns are.
   std::string row, reason, first_reason, not_json_reason;
   size_t stored = 0, not_json = 0;
-  for (const auto& record : probe.recent_records) {
+  for (size_t i = 0; i < probe.recent_records.size(); ++i) {
     row.clear();
-    if (encoder.encode(record, row, reason)) ++stored;
-    else if (reason.rfind(RowEncoder::kNotJson, 0) == 0 && ++not_json == 1) not_json_reason = reason;
-    else if (first_reason.empty()) first_reason = reason;
+    if (encoder.encode(probe.recent_records[i], row, reason)) {
+      ++stored;
+      continue;
+    }
+    if (i < probe.record_origins.size()) reason += " (" + probe.record_origins[i] + ")";
+    if (reason.rfind(RowEncoder::kNotJson, 0) == 0) {
+      if (++not_json == 1) not_json_reason = reason;
+    } else if (first_reason.empty()) {
+      first_reason = reason;
+    }
   }
   const std::string tried = std::to_string(probe.recent_records.size()) + " recent record(s) of the topic";
   if (not_json == probe.recent_records.size())
