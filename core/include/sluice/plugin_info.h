@@ -44,6 +44,9 @@ struct ConnectProbe {
   // to try its conversions on; empty with `records_note` saying why (Kafka
   // not read, topic empty, records pass transforms first...).
   std::vector<std::string> recent_records;
+  // Where each of them is ("topic routes, partition 0, offset 41"), for a
+  // message about one; may be shorter than recent_records.
+  std::vector<std::string> record_origins;
   std::string records_note;
 };
 

@@ -1,7 +1,11 @@
 // `sluice check FILE`: validates a pipeline without running it; with
 // --connect, also contacts everything it names.
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "sluice/error.h"
 
@@ -80,9 +84,11 @@ void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaCon
     probe.timeout = timeout;
     // Every sink's topic is read (which verifies this role may read it);
     // what the sink gets is what its transforms make of the records.
-    if (step.kind == PluginKind::sink) probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines);
+    if (step.kind == PluginKind::sink)
+      probe.recent_records = kafka.recent_records(step.topic, probe.records_note, lines, probe.record_origins);
     if (step.kind == PluginKind::sink && !step.transforms.scripts.empty()) {
       probe.recent_records.clear();
+      probe.record_origins.clear();
       probe.records_note = "records pass the sink's transforms first";
     }
     if (step.plugin->probe_connect) {
@@ -97,9 +103,15 @@ void connect_step(const PipelineConfig& config, const StepConfig& step, KafkaCon
   }
 }
 
+// Serialises printing between the check and its watchdog; what has been
+// printed, for the watchdog's summary.
+std::mutex print_mutex;
+size_t printed_checks = 0, printed_failures = 0;
+
 // Prints the lines from `from` on, as they are decided: a slow system shows
 // what has been verified so far.
 size_t print_lines(const std::vector<CheckLine>& lines, size_t from) {
+  std::lock_guard lock(print_mutex);
   for (size_t i = from; i < lines.size(); ++i) {
     // Every line is masked: libraries quote what they were given. One check,
     // one line: libpq's messages run over several.
@@ -109,19 +121,76 @@ size_t print_lines(const std::vector<CheckLine>& lines, size_t from) {
       const size_t end = text.find_first_not_of(" \t\r\n", at);
       text.replace(at, (end == std::string::npos ? text.size() : end) - at, " ");
     }
+    // A server that sends garbage is quoted by libpq byte for byte: no
+    // control character reaches the terminal.
+    for (char& c : text)
+      if (std::iscntrl(static_cast<unsigned char>(c))) c = c == '\t' ? ' ' : '?';
     std::printf("%-4s %s\n", lines[i].ok ? "ok" : "FAIL", text.c_str());
+    ++printed_checks;
+    printed_failures += lines[i].ok ? 0 : 1;
   }
   std::fflush(stdout);
   return lines.size();
 }
 
+// A server may accept the connection, complete the handshake and then never
+// answer (a pooler whose backend hangs): libpq's blocking queries have no
+// timeout of their own, and statement_timeout needs a server that runs the
+// query. So each step (the Kafka checks, each source or sink) has a bound;
+// past it, the step is a FAIL line and the check ends with exit 1.
+class StepWatchdog {
+ public:
+  StepWatchdog(const std::string& path, std::string subject, std::chrono::milliseconds bound)
+      : thread_([this, path, subject = std::move(subject), bound] {
+          std::unique_lock lock(mutex_);
+          if (done_cv_.wait_for(lock, bound, [this] { return done_; })) return;
+          std::lock_guard printing(print_mutex);  // held until the process ends
+          std::printf("FAIL %s: no answer within %lld ms (a server accepted the connection but did not "
+                      "answer); stopped\n",
+                      redact_process(subject).c_str(), static_cast<long long>(bound.count()));
+          std::printf("%s: %zu of %zu checks failed (the remaining checks were not run)\n", path.c_str(),
+                      printed_failures + 1, printed_checks + 1);
+          std::fflush(stdout);
+          std::_Exit(1);
+        }) {}
+  ~StepWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+    thread_.join();
+  }
+  StepWatchdog(const StepWatchdog&) = delete;
+  StepWatchdog& operator=(const StepWatchdog&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// What one step may take: its few requests (a read of the topic, a
+// connection of at least 2 s, catalog queries) each bounded by the timeout.
+std::chrono::milliseconds step_bound(std::chrono::milliseconds timeout) {
+  return 4 * timeout + std::chrono::seconds(2);
+}
+
 int check_connect(const std::string& path, const PipelineConfig& config, std::chrono::milliseconds timeout) {
   KafkaConnectCheck kafka(config, timeout);
-  std::vector<CheckLine> lines = kafka.run();
+  std::vector<CheckLine> lines;
+  {
+    StepWatchdog watchdog(path, "kafka", step_bound(timeout));
+    lines = kafka.run();
+  }
   size_t printed = print_lines(lines, 0);
   for (const auto* steps : {&config.sources, &config.sinks})
     for (const auto& step : *steps) {
-      connect_step(config, step, kafka, timeout, lines);
+      {
+        StepWatchdog watchdog(path, key_of(step), step_bound(timeout));
+        connect_step(config, step, kafka, timeout, lines);
+      }
       printed = print_lines(lines, printed);
     }
   size_t failed = 0;

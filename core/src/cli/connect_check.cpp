@@ -203,7 +203,8 @@ std::vector<CheckLine> KafkaConnectCheck::run() {
 }
 
 std::vector<std::string> KafkaConnectCheck::recent_records(const std::string& topic, std::string& note,
-                                                           std::vector<CheckLine>& problems) {
+                                                           std::vector<CheckLine>& problems,
+                                                           std::vector<std::string>& origins) {
   State& s = *state_;
   std::vector<std::string> records;
   if (s.config.kafka.embedded()) return note = "the embedded broker starts empty", records;
@@ -235,7 +236,11 @@ std::vector<std::string> KafkaConnectCheck::recent_records(const std::string& to
     // The end of a partition (enable.partition.eof): it holds no record.
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) pending.erase(m->partition);
     if (m->err) continue;
-    if (pending.erase(m->partition)) records.emplace_back(static_cast<const char*>(m->payload), m->len);
+    if (pending.erase(m->partition)) {
+      records.emplace_back(m->payload ? static_cast<const char*>(m->payload) : "", m->len);
+      origins.push_back("topic " + topic + ", partition " + std::to_string(m->partition) + ", offset " +
+                        std::to_string(m->offset));
+    }
   }
   rd_kafka_assign(client, nullptr);
   if (refused) {

@@ -34,8 +34,9 @@ class KafkaConnectCheck {
   // For a sink: the newest record of each partition of `topic` (a few
   // partitions at most), or none with `note` saying why. A topic this role
   // may not read is a FAIL line in `problems`.
+  // `origins` gets where each record is.
   std::vector<std::string> recent_records(const std::string& topic, std::string& note,
-                                          std::vector<CheckLine>& problems);
+                                          std::vector<CheckLine>& problems, std::vector<std::string>& origins);
 
  private:
   struct State;

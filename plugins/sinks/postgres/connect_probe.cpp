@@ -71,6 +71,17 @@ ProbeLine check_target_privileges(PGconn* conn, const TableSchema& schema, bool 
   if (!row || row->size() < 2) return {false, "reading the privileges on " + schema.table + ": " + error};
   if ((*row)[0] != "t")
     return {false, "role " + role_of(conn) + " lacks " + wanted + " on table " + schema.table};
+  // Insert mode COPYs into the table itself, which PostgreSQL refuses for a
+  // view (or materialized view) without an INSTEAD OF INSERT trigger, however
+  // INSERT is granted.
+  auto kind = query_row(conn,
+                        "SELECT c.relkind::text, EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid "
+                        "AND (t.tgtype & 64) <> 0 AND (t.tgtype & 4) <> 0) FROM pg_class c WHERE c.oid = to_regclass($1)",
+                        {params[0]}, error);
+  if (!kind || kind->size() < 2) return {false, "reading what " + schema.table + " is: " + error};
+  if (!upsert && ((*kind)[0] == "m" || ((*kind)[0] == "v" && (*kind)[1] != "t")))
+    return {false, schema.table + " is a " + ((*kind)[0] == "v" ? "view" : "materialized view") +
+                       ": sluice writes by COPY, which needs a table (or a view with an INSTEAD OF INSERT trigger)"};
   if (upsert && (*row)[1] != "t")
     return {false, "role " + role_of(conn) + " may not create temporary tables (upsert stages its rows in one)"};
   return {true, "role " + role_of(conn) + " may " + wanted + " into " + schema.table};
@@ -83,17 +94,31 @@ ProbeLine try_recent_records(const TableSchema& schema, CopyFormat format, const
   if (probe.recent_records.empty())
     return {true, head + "; field types not tried: " + probe.records_note};
   RowEncoder encoder(schema.columns, format);
-  std::string row, reason, first_reason;
-  size_t stored = 0;
-  for (const auto& record : probe.recent_records) {
+  // A record that is not JSON (garbage, a tombstone) says nothing about the
+  // table: it would be a reject whatever the columns are.
+  std::string row, reason, first_reason, not_json_reason;
+  size_t stored = 0, not_json = 0;
+  for (size_t i = 0; i < probe.recent_records.size(); ++i) {
     row.clear();
-    if (encoder.encode(record, row, reason)) ++stored;
-    else if (first_reason.empty()) first_reason = reason;
+    if (encoder.encode(probe.recent_records[i], row, reason)) {
+      ++stored;
+      continue;
+    }
+    if (i < probe.record_origins.size()) reason += " (" + probe.record_origins[i] + ")";
+    if (reason.rfind(RowEncoder::kNotJson, 0) == 0) {
+      if (++not_json == 1) not_json_reason = reason;
+    } else if (first_reason.empty()) {
+      first_reason = reason;
+    }
   }
   const std::string tried = std::to_string(probe.recent_records.size()) + " recent record(s) of the topic";
+  if (not_json == probe.recent_records.size())
+    return {true, head + "; field types not tried: none of the " + tried + " is JSON (each would be a reject: " +
+                      not_json_reason + ")"};
   if (stored == 0) return {false, first_reason + " (none of the " + tried + " could be stored)"};
   std::string line = head + "; " + std::to_string(stored) + " of the " + tried + " convert";
-  if (!first_reason.empty()) line += " (one that does not would be a reject: " + first_reason + ")";
+  if (!first_reason.empty() || not_json)
+    line += " (one that does not would be a reject: " + (first_reason.empty() ? not_json_reason : first_reason) + ")";
   return {true, line};
 }
 

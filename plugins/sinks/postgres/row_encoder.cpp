@@ -89,7 +89,7 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
     tagged_ = true;
   }
   if (err) {
-    reason = std::string("not valid JSON: ") + simdjson::error_message(err);
+    reason = std::string(kNotJson) + simdjson::error_message(err);
     return false;
   }
   if (!doc.is_object()) {

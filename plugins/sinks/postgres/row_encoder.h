@@ -20,6 +20,9 @@ class RowEncoder {
   // be read in one pass over its fields (tests turn it off to compare).
   RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool one_pass = true);
 
+  // How `reason` begins for a record that is not JSON at all.
+  static constexpr std::string_view kNotJson = "not valid JSON: ";
+
   // Appends the row to `out` and returns true; or leaves `out` as it was,
   // sets `reason` and returns false.
   bool encode(std::string_view json, std::string& out, std::string& reason);
