@@ -90,7 +90,9 @@ bool SourceRunner::wait_for(double seconds) {
 }
 
 // The producer's flush, in slices so that a stop is noticed; after a stop it
-// goes on for a grace period, as a clean stop wants the state saved too.
+// goes on for a grace period, as a clean stop wants the state saved too. On
+// the embedded broker it then waits for this process's sinks, but not past a
+// stop: they no longer read, so the state stays where the stored records are.
 bool SourceRunner::wait_delivered() {
   using Clock = std::chrono::steady_clock;
   constexpr auto kGraceAfterStop = std::chrono::seconds(10);
