@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/metrics.h"
 #include "sluice/options.h"
 #include "sluice/sink.h"
 #include "sluice/source.h"
@@ -26,6 +27,9 @@ struct PluginContext {
   std::string topic;
   std::string group;      // sinks: the consumer group
   std::string pipeline_dir;  // the pipeline file's directory: relative paths in options start here
+  // Where a built-in plugin registers its own metrics (labels pipeline and
+  // step are its to add: {"step", name}); null when nothing is scraped.
+  metrics::Registry* metrics = nullptr;
 };
 
 // One verification of `sluice check --connect`: whether it passed, and what

@@ -85,11 +85,13 @@ int produce(const ProduceArgs& args, const GlobalOptions& global) {
   int exit_code = kExitOk;
   std::unique_ptr<Producer> producer;
   std::unique_ptr<SourceRunner> runner;
+  Telemetry telemetry(config.name);  // kept as in a run; nothing scrapes it here
   try {
     producer = std::make_unique<Producer>(client->settings, client->bootstrap);
     reach_topic(producer->handle(), *client, args.topic);
     PluginContext ctx{config.name, step.name, step.topic, {}, ""};
-    runner = std::make_unique<SourceRunner>(step, step.plugin->make_source(step.values, ctx), *producer, stop);
+    runner = std::make_unique<SourceRunner>(step, step.plugin->make_source(step.values, ctx), *producer, stop,
+                                            telemetry.add_step(step, "source"));
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const Error*>(&e);
     std::fprintf(stderr, "error: %s\n", redact_process(e.what()).c_str());

@@ -15,6 +15,7 @@
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
 #include "kafka/watermarks.h"
+#include "observe/telemetry.h"
 #include "run/progress.h"
 #include "run/sink_runner.h"
 #include "run/source_runner.h"
@@ -98,6 +99,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   const bool run_sources = options.only != RunOptions::Only::sinks;
   const bool run_sinks = options.only != RunOptions::Only::sources;
   Failures failures(stop);
+  Telemetry telemetry(config.name);  // before the runners that update it, after the server that reads it
 
   std::unique_ptr<EmbeddedBroker> broker;
   std::unique_ptr<Producer> producer;
@@ -125,11 +127,12 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     }
     for (const auto& step : run_sinks ? config.sinks : std::vector<StepConfig>{}) {
       std::string group = consumer_group(config, step) + group_suffix;
-      PluginContext ctx{config.name, step.name, step.topic, group, pipeline_dir(config)};
+      PluginContext ctx{config.name, step.name, step.topic, group, pipeline_dir(config), &telemetry.registry()};
       SinkLog log{bootstrap, group, broker != nullptr, only_reader(config, options, step)};
       try {
         sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx), log,
-                                                     stop, SinkLimits{options.exit_after}));
+                                                     stop, SinkLimits{options.exit_after},
+                                                     telemetry.add_step(step, "sink")));
         downstream.add(*sinks.back(), group);
       } catch (const Error& e) {
         // Assigned directly, the sink reads its stored offsets here, where a
@@ -145,9 +148,9 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     if (run_sources && !config.sources.empty()) {
       producer = std::make_unique<Producer>(config.kafka, bootstrap);
       for (const auto& step : config.sources) {
-        PluginContext ctx{config.name, step.name, step.topic, {}, pipeline_dir(config)};
+        PluginContext ctx{config.name, step.name, step.topic, {}, pipeline_dir(config), &telemetry.registry()};
         sources.push_back(std::make_unique<SourceRunner>(
-            step, step.plugin->make_source(step.values, ctx), *producer, stop,
+            step, step.plugin->make_source(step.values, ctx), *producer, stop, telemetry.add_step(step, "source"),
             broker && run_sinks ? &downstream : nullptr));
       }
     }

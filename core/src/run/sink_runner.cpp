@@ -25,12 +25,13 @@ const RetryPolicy kCommitRetry{{std::chrono::milliseconds(100), std::chrono::sec
 
 SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
                        std::unique_ptr<Sink> sink, const SinkLog& log, StopSignal& stop,
-                       SinkLimits limits)
+                       SinkLimits limits, StepTelemetry& telemetry)
     : name_(step.name),
       topic_(step.topic),
       sink_(std::move(sink)),
       stop_(stop),
       limits_(limits),
+      telemetry_(telemetry),
       common_(step.sink_common),
       pending_(static_cast<size_t>(common_.batch_max_rows), static_cast<size_t>(common_.batch_max_bytes)),
       in_flight_(static_cast<size_t>(common_.batch_max_rows), static_cast<size_t>(common_.batch_max_bytes)) {

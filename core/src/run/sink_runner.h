@@ -20,6 +20,7 @@
 
 #include "config/pipeline.h"
 #include "kafka/consumer.h"
+#include "observe/telemetry.h"
 #include "run/record_batch.h"
 #include "run/sink_transforms.h"
 #include "run/stop_signal.h"
@@ -42,7 +43,7 @@ struct SinkLimits {
 class SinkRunner : public RebalanceListener {
  public:
   SinkRunner(const PipelineConfig& pipeline, const StepConfig& step, std::unique_ptr<Sink> sink,
-             const SinkLog& log, StopSignal& stop, SinkLimits limits);
+             const SinkLog& log, StopSignal& stop, SinkLimits limits, StepTelemetry& telemetry);
   ~SinkRunner() override;
 
   // Consumes until stopped, until `exit_after`, or until drained.
@@ -104,6 +105,7 @@ class SinkRunner : public RebalanceListener {
   std::unique_ptr<Sink> sink_;
   StopSignal& stop_;
   SinkLimits limits_;
+  StepTelemetry& telemetry_;  // counters, state and lag, for /metrics and /api/status
   SinkCommon common_;  // the step's common options, defaults from their table
   std::unique_ptr<Consumer> consumer_;  // after the members its callbacks use
 

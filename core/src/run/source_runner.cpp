@@ -7,13 +7,15 @@
 namespace sluice {
 
 SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> source,
-                           Producer& producer, StopSignal& stop, const StoredDownstream* downstream)
+                           Producer& producer, StopSignal& stop, StepTelemetry& telemetry,
+                           const StoredDownstream* downstream)
     : name_(step.name),
       topic_name_(step.topic),
       source_(std::move(source)),
       producer_(producer),
       topic_(producer.topic(step.topic)),
       stop_(stop),
+      telemetry_(telemetry),
       downstream_(downstream) {
   if (auto it = step.values.find("key"); it != step.values.end())
     if (auto* field = std::get_if<std::string>(&it->second)) key_.emplace(*field);

@@ -11,6 +11,7 @@
 
 #include "config/pipeline.h"
 #include "kafka/producer.h"
+#include "observe/telemetry.h"
 #include "run/key_extractor.h"
 #include "run/reject_log.h"
 #include "run/stop_signal.h"
@@ -25,7 +26,7 @@ class SourceRunner : public Emitter {
   // `downstream`: with the embedded broker, the sinks of this process, whose
   // storing is what makes a record durable (see StoredDownstream); else null.
   SourceRunner(const StepConfig& step, std::unique_ptr<Source> source, Producer& producer,
-               StopSignal& stop, const StoredDownstream* downstream = nullptr);
+               StopSignal& stop, StepTelemetry& telemetry, const StoredDownstream* downstream = nullptr);
 
   // Runs the source to its end; throws what the source or the producer threw.
   void run();
@@ -49,6 +50,7 @@ class SourceRunner : public Emitter {
   rd_kafka_topic_t* topic_;
   std::optional<KeyExtractor> key_;
   StopSignal& stop_;
+  StepTelemetry& telemetry_;  // counters and state, for /metrics and /api/status
   const StoredDownstream* downstream_;
   std::atomic<uint64_t> emitted_{0}, dropped_{0}, rejected_{0};
 
