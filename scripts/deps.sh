@@ -8,6 +8,8 @@ packages=(
   libsimdjson-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libpcre2-dev
   postgresql postgresql-client
   python3 python3-kafka kcat procps openssl
+  libcpp-httplib-dev                        # the HTTP server of /metrics, /ready, the status page
+  prometheus python3-websocket chromium     # tests: a real Prometheus scrapes; a real browser loads the page
   clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer's runtime, llvm-symbolizer
 )
 missing=()

@@ -1,5 +1,7 @@
 #include "observe/telemetry.h"
 
+#include <algorithm>
+
 #include "config/pipeline.h"
 
 namespace sluice {
@@ -19,7 +21,34 @@ namespace {
 metrics::Labels step_labels(const StepConfig& step) { return {{"step", step.name}, {"topic", step.topic}}; }
 }  // namespace
 
-StepTelemetry::StepTelemetry(metrics::Registry& registry, const StepConfig& step, std::string kind_)
+void RecentRejects::add(RejectedRecord r) {
+  if (r.unix_time == 0)
+    r.unix_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (r.record.size() > RejectedRecord::kRecordCut) r.record.resize(RejectedRecord::kRecordCut);
+  std::lock_guard lock(mutex_);
+  ++count_;
+  if (ring_.size() < kCapacity) ring_.push_back(std::move(r));
+  else ring_[(count_ - 1) % kCapacity] = std::move(r);
+}
+
+std::vector<std::pair<uint64_t, RejectedRecord>> RecentRejects::since(uint64_t after, std::string_view step) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<uint64_t, RejectedRecord>> out;
+  uint64_t first = count_ > kCapacity ? count_ - kCapacity + 1 : 1;
+  for (uint64_t n = std::max(first, after + 1); n <= count_; ++n) {
+    const auto& r = ring_[(n - 1) % kCapacity];
+    if (step.empty() || r.step == step) out.emplace_back(n, r);
+  }
+  return out;
+}
+
+uint64_t RecentRejects::last() const {
+  std::lock_guard lock(mutex_);
+  return count_;
+}
+
+StepTelemetry::StepTelemetry(metrics::Registry& registry, RecentRejects& rejects, const StepConfig& step,
+                             std::string kind_)
     : name(step.name),
       kind(std::move(kind_)),
       type(step.plugin ? step.plugin->name : std::string()),
@@ -36,10 +65,11 @@ StepTelemetry::StepTelemetry(metrics::Registry& registry, const StepConfig& step
       bytes_in(registry.counter("sluice_bytes_in_total", "Bytes of the records a step took in", step_labels(step))),
       bytes_out(registry.counter("sluice_bytes_out_total", "Bytes of the records a step passed on", step_labels(step))),
       registry_(registry),
+      recent_(rejects),
       last_beat_ns_(now_ns()) {}
 
-void StepTelemetry::reject(std::string_view reason_class, uint64_t n) {
-  rejected_.fetch_add(n, std::memory_order_relaxed);
+void StepTelemetry::reject(std::string_view reason_class, RejectedRecord record) {
+  rejected_.fetch_add(1, std::memory_order_relaxed);
   metrics::Counter* c;
   {
     std::lock_guard lock(mutex_);
@@ -53,7 +83,9 @@ void StepTelemetry::reject(std::string_view reason_class, uint64_t n) {
       c = it->second;
     }
   }
-  c->add(n);
+  c->add();
+  record.step = name;
+  recent_.add(std::move(record));
 }
 
 void StepTelemetry::set_state(StepState s, std::string reason) {
@@ -97,7 +129,7 @@ Telemetry::Telemetry(std::string pipeline)
       registry_({{"pipeline", pipeline_}}) {}
 
 StepTelemetry& Telemetry::add_step(const StepConfig& step, std::string kind) {
-  steps_.push_back(std::make_unique<StepTelemetry>(registry_, step, std::move(kind)));
+  steps_.push_back(std::make_unique<StepTelemetry>(registry_, rejects_, step, std::move(kind)));
   return *steps_.back();
 }
 

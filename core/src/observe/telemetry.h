@@ -20,12 +20,40 @@ namespace sluice {
 
 struct StepConfig;
 
+// A rejected record as the status page and `sluice tap --rejects` show it.
+struct RejectedRecord {
+  std::string step, topic;
+  int32_t partition = -1;  // -1, offset -1: not from Kafka (a source's transform rejected it)
+  int64_t offset = -1;
+  std::string reason;  // the transform's or the sink's reason, as stored
+  std::string record;  // the record's bytes, cut to kRecordCut (any bytes: escape when showing)
+  double unix_time = 0;  // when it was rejected
+  static constexpr size_t kRecordCut = 4096;
+};
+
+// The latest rejects of a pipeline, kept always (rejects are rare next to
+// records; a bounded ring): the newest kCapacity, numbered from 1 so a
+// reader can ask for those after the last it saw.
+class RecentRejects {
+ public:
+  static constexpr size_t kCapacity = 100;
+  void add(RejectedRecord r);  // sets unix_time when 0
+  // Those numbered after `after` (oldest first), for one step or all ("").
+  std::vector<std::pair<uint64_t, RejectedRecord>> since(uint64_t after, std::string_view step = {}) const;
+  uint64_t last() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<RejectedRecord> ring_;  // index: number % kCapacity
+  uint64_t count_ = 0;
+};
+
 enum class StepState { starting, up, retrying, stopped, failed };
 const char* state_name(StepState s);
 
 class StepTelemetry {
  public:
-  StepTelemetry(metrics::Registry& registry, const StepConfig& step, std::string kind);
+  StepTelemetry(metrics::Registry& registry, RecentRejects& rejects, const StepConfig& step, std::string kind);
 
   const std::string name, kind, type, topic;  // kind: "source" or "sink"
   const std::vector<std::string> transforms;  // script paths, as the pipeline names them
@@ -36,7 +64,8 @@ class StepTelemetry {
 
   // A rejected record, by a short class of its reason (bounded cardinality:
   // the caller maps reasons to a few fixed words).
-  void reject(std::string_view reason_class, uint64_t n = 1);
+  // `record` is kept in the pipeline's RecentRejects (its step is set here).
+  void reject(std::string_view reason_class, RejectedRecord record);
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
   // State and why (a reason is shown as is: it must not hold a secret).
@@ -62,6 +91,7 @@ class StepTelemetry {
  private:
   static int64_t now_ns();
   metrics::Registry& registry_;
+  RecentRejects& recent_;
   std::atomic<uint64_t> rejected_{0};
   std::atomic<int64_t> last_beat_ns_;
   mutable std::mutex mutex_;
@@ -76,6 +106,7 @@ class Telemetry {
   explicit Telemetry(std::string pipeline);
 
   metrics::Registry& registry() { return registry_; }
+  RecentRejects& rejects() { return rejects_; }
   const std::string& pipeline() const { return pipeline_; }
   std::chrono::system_clock::time_point started_at() const { return started_at_; }
 
@@ -88,6 +119,7 @@ class Telemetry {
   std::string pipeline_;
   std::chrono::system_clock::time_point started_at_;
   metrics::Registry registry_;
+  RecentRejects rejects_;
   std::vector<std::unique_ptr<StepTelemetry>> steps_;
 };
 
