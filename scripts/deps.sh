@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sluice needs to build, test and run its demo.
+# Installs the Debian packages sluice needs to build and run its demo;
+# `deps.sh --tests` adds what the tests need (fuzzer runtime, Prometheus, Chromium).
 # Safe to run again: apt is asked only when something is missing.
 set -euo pipefail
 packages=(
@@ -8,10 +9,14 @@ packages=(
   libsimdjson-dev libcli11-dev libgtest-dev libcurl4-openssl-dev libpcre2-dev
   postgresql postgresql-client
   python3 python3-kafka kcat procps openssl
-  libcpp-httplib-dev                        # the HTTP server of /metrics, /ready, the status page
-  prometheus python3-websocket chromium     # tests: a real Prometheus scrapes; a real browser loads the page
-  clang-14 libclang-rt-14-dev llvm-14  # scripts/fuzz.sh: libFuzzer's runtime, llvm-symbolizer
+  libcpp-httplib-dev  # the HTTP server of /metrics, /ready and the status page
 )
+if [[ "${1:-}" == --tests ]]; then
+  packages+=(
+    clang-14 libclang-rt-14-dev llvm-14       # scripts/fuzz.sh: libFuzzer's runtime, llvm-symbolizer
+    prometheus python3-websocket chromium     # a real Prometheus scrapes sluice; a real browser loads its page
+  )
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,7 +14,7 @@ set -euo pipefail
 seconds=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/deps.sh
+bash scripts/deps.sh --tests
 
 targets=(pipeline_fuzz targets_fuzz row_encoder_fuzz lua_bridge_fuzz)
 # Inputs per target in the fixed run: about a minute each on a loaded machine.
