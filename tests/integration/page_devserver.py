@@ -1,7 +1,7 @@
 """For working on the status page without a pipeline: serves the page's
 files from core/src/observe/page (edits show on reload) and made-up
 /api/status, /api/rejects and /api/tap in the shapes of the real ones,
-hostile records included. Not a test: `python3 page_devserver.py [PORT]`."""
+hostile records included. Not a test: `python3 page_devserver.py [PORT] [--only-store]`."""
 import http.server
 import json
 import os
@@ -16,10 +16,12 @@ FILES = {"/": ("index.html", "text/html; charset=utf-8"),
          "/static/style.css": ("style.css", "text/css; charset=utf-8"),
          "/favicon.svg": ("favicon.svg", "image/svg+xml")}
 STARTED = time.time()
+ONLY_STORE = "--only-store" in sys.argv
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 
 
 def status():
+    """Two sinks on one topic; with --only-store, as the browser test's pipeline."""
     t = time.time() - STARTED
     produced = int(t * 480)
     stored = int(t * 430)
@@ -39,7 +41,7 @@ def status():
                 {"name": "archive", "kind": "sink", "type": "file", "topic": "routes", "transforms": [],
                  "state": "up", "reason": "", "records_in": produced, "records_out": produced - 5, "rejected": 0,
                  "dropped": 0, "bytes_in": produced * 80, "bytes_out": produced * 80, "lag_records": 0,
-                 "lag_seconds": 0, "partitions": []}]}
+                 "lag_seconds": 0, "partitions": []}][:2 if ONLY_STORE else 3]}
 
 
 def record(n):
@@ -93,6 +95,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765
+    ports = [a for a in sys.argv[1:] if a.isdigit()]
+    port = int(ports[0]) if ports else 8765
     print(f"http://127.0.0.1:{port}/", flush=True)
     http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
