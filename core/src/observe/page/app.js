@@ -150,6 +150,10 @@ function drawChart() {
   g.clearRect(0, 0, w, h);
   const left = 70, right = w - 10, top = 10, bottom = h - 22;
   const now = rateHistory.length ? rateHistory[rateHistory.length - 1].now : 0;
+  // The span grows with the history, from one minute up to HISTORY_SECONDS.
+  const seen = rateHistory.length ? now - rateHistory[0].now : 0;
+  const span = Math.min(HISTORY_SECONDS, Math.max(60, Math.ceil(seen / 60) * 60));
+  document.getElementById("chart-title").textContent = "Records/s, last " + span / 60 + " min";
   let max = 1;
   for (const p of rateHistory) for (const r of Object.values(p.rates)) if (r !== null) max = Math.max(max, r);
   const mag = Math.pow(10, Math.floor(Math.log10(max)));
@@ -161,11 +165,12 @@ function drawChart() {
     g.textAlign = "right"; g.fillText(fmtInt.format(max * i / 4) + "/s", left - 6, y + 4);
   }
   g.textAlign = "center";
-  for (let m = 0; m <= 5; m++) {
-    const x = right - (right - left) * m * 60 / HISTORY_SECONDS;
-    g.fillText(m ? "−" + m + " min" : "now", x, h - 6);
+  const tick = span <= 60 ? 10 : 60;
+  for (let t = 0; t <= span; t += tick) {
+    const label = t === 0 ? "now" : tick === 10 ? "−" + t + " s" : "−" + t / 60 + " min";
+    g.fillText(label, right - (right - left) * t / span, h - 6);
   }
-  const x = t => right - (right - left) * (now - t) / HISTORY_SECONDS;
+  const x = t => right - (right - left) * (now - t) / span;
   const y = r => bottom - (bottom - top) * r / max;
   const legend = document.getElementById("legend");
   legend.replaceChildren();
