@@ -115,8 +115,8 @@ transforms = ["{hostile}", "{VALIDATE}"]
         rate_texts = browser.evaluate("[...document.querySelectorAll('#flow [data-rate-text]')].map(e => e.textContent)")
         for text in rate_texts:
             self.assertRegex(text, r"^[\d,.]+ rec/s$")
-        states = browser.evaluate("[...document.querySelectorAll('#flow .card')].map(e => e.dataset.state)")
-        self.assertEqual(states, ["up", "up"])
+        browser.wait_for("[...document.querySelectorAll('#flow .card')].every(e => e.dataset.state === 'up' && "
+                         "e.querySelector('[data-state]').textContent === 'up')", timeout=60, what="both steps up")
         self.assertRegex(browser.evaluate("document.querySelector('#flow [data-step=\"store\"] [data-lag]').textContent"),
                          r"^(caught up|[\d,]+ records · [\d.,]+ (s|min))")
 
