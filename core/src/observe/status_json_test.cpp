@@ -9,7 +9,7 @@ namespace sluice {
 
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string json_literal(std::string_view text) {
   std::string out;
   append_json_text(out, text);
   return out;
@@ -25,15 +25,15 @@ StepConfig step_named(std::string name, std::string topic) {
 }  // namespace
 
 TEST(StatusJson, EscapesControlCharactersAndReplacesInvalidUtf8) {
-  EXPECT_EQ(quoted("plain"), "\"plain\"");
-  EXPECT_EQ(quoted("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
-  EXPECT_EQ(quoted("caf\xC3\xA9"), "\"caf\xC3\xA9\"");  // valid UTF-8 stays as it is
+  EXPECT_EQ(json_literal("plain"), "\"plain\"");
+  EXPECT_EQ(json_literal("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+  EXPECT_EQ(json_literal("caf\xC3\xA9"), "\"caf\xC3\xA9\"");  // valid UTF-8 stays as it is
   // A stray continuation byte, a cut sequence, an overlong '/', a surrogate: each byte becomes U+FFFD.
-  EXPECT_EQ(quoted("x\x80y"), "\"x\xEF\xBF\xBDy\"");
-  EXPECT_EQ(quoted("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
-  EXPECT_EQ(quoted("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
-  EXPECT_EQ(quoted("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
-  EXPECT_EQ(quoted(std::string("a\0b", 3)), "\"a\\u0000b\"");
+  EXPECT_EQ(json_literal("x\x80y"), "\"x\xEF\xBF\xBDy\"");
+  EXPECT_EQ(json_literal("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(json_literal("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(json_literal("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(json_literal(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
 TEST(StatusJson, StepsSourcesFirstWithTheirStateAndLag) {
