@@ -265,4 +265,4 @@ transforms = ["{script}"]
         progress = [e["message"] for e in logs if e["message"].startswith("logged: ")]
         self.assertTrue(progress, logs)
         last = progress[-1]
-        self.assertRegex(last, r"\| out <- routes \d+/s \(90 total, lag \d+, rejected 10")
+        self.assertRegex(last, r"\| out <- routes \d+/s \(100 total, lag \d+, rejected 10\)")

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/signals.h"
+#include "observe/json_log.h"
 #include "run/pipeline_runner.h"
 
 namespace sluice::cli {
@@ -40,6 +41,7 @@ void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code) {
     options.progress_every = *progress;
     // JSON logs are read by programs: the progress line only when asked for.
     if (global.log_format == "json" && cmd->count("--progress") == 0) options.progress_every = {};
+    set_log_context(config->name, {});  // the steps are added by run_pipeline
     StopSignal stop;
     SignalWatcher signals(stop);
     spdlog::info("pipeline `{}` starting: {} source(s), {} sink(s)", config->name,
