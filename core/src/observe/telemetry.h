@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "observe/tap.h"
 #include "sluice/metrics.h"
 
 namespace sluice {
@@ -87,6 +88,9 @@ class StepTelemetry {
   };
   void set_lag(std::vector<PartitionLag> lag);
   std::vector<PartitionLag> lag() const;
+
+  // The records passing the step, for `sluice tap` (see observe/tap.h).
+  TapHub tap;
 
  private:
   static int64_t now_ns();

@@ -16,6 +16,9 @@
 #include "kafka/producer.h"
 #include "kafka/watermarks.h"
 #include "observe/http_server.h"
+#include "observe/json_log.h"
+#include "observe/page_routes.h"
+#include "observe/tap_routes.h"
 #include "observe/telemetry.h"
 #include "run/progress.h"
 #include "run/sink_runner.h"
@@ -101,6 +104,12 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   const bool run_sinks = options.only != RunOptions::Only::sources;
   Failures failures(stop);
   Telemetry telemetry(config.name);  // before the runners that update it, after the server that reads it
+  {
+    std::vector<std::string> step_names;  // log lines naming a step ("pg: …") carry it in --log-format json
+    for (const auto* steps : {&config.sources, &config.sinks})
+      for (const auto& s : *steps) step_names.push_back(s.name);
+    set_log_context(config.name, std::move(step_names));
+  }
 
   std::unique_ptr<EmbeddedBroker> broker;
   std::unique_ptr<Producer> producer;
@@ -167,7 +176,11 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     return failures.config() ? kExitConfig : kExitRuntime;
   }
 
-  if (http) http->start();  // every step's telemetry exists now; the runners' threads start next
+  if (http) {
+    add_tap_routes(http->routes(), telemetry);
+    add_page_routes(http->routes());
+    http->start();  // every step's telemetry exists now; the runners' threads start next
+  }
 
   std::vector<std::unique_ptr<Worker>> sink_workers, source_workers;
   // The state /ready reports, as far as the run knows it: a step is up
@@ -215,7 +228,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     });
   }
 
-  Progress progress(config.name, sources, sinks, producer.get());
+  Progress progress(config.name, sources, sinks, producer.get(), telemetry);
   bool sources_finished = sources.empty();
   auto next_report = std::chrono::steady_clock::now() + options.progress_every;
   while (!(all_done(source_workers) && all_done(sink_workers))) {

@@ -351,6 +351,7 @@ bool SinkRunner::write(Batch& batch) {
     for (size_t i = 0; i < batch.records.size(); ++i) write_views_.push_back(batch.records.view(i, topic_));
     views = write_views_;
   }
+  tap_given(views);
   if (!views.empty()) {
     int failed = 0;
     try {
@@ -379,6 +380,16 @@ bool SinkRunner::write(Batch& batch) {
   written_.fetch_add(batch.records.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();
   return true;
+}
+
+// What the sink is given (after its transforms), for an open tap: copied
+// only while one is open, otherwise one relaxed load per batch.
+void SinkRunner::tap_given(std::span<const Message> views) {
+  if (!telemetry_.tap.watched()) return;
+  for (const Message& m : views)
+    if (!m.dropped && m.reject_reason.empty())
+      telemetry_.tap.offer(m.topic, m.partition, m.offset, m.timestamp_ms,
+                           m.has_key ? std::optional(m.key) : std::nullopt, m.value);
 }
 
 void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {

@@ -99,6 +99,7 @@ class SinkRunner : public RebalanceListener {
   // On the writer thread.
   void writer_loop();
   bool write(Batch& batch);
+  void tap_given(std::span<const Message> views);
   void commit_with_retry(const std::map<int32_t, int64_t>& next);
 
   std::string name_, topic_;

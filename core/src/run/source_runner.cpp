@@ -40,10 +40,13 @@ void SourceRunner::emit(std::string_view value, std::optional<std::string_view> 
   if (!key && key_) {
     // The extracted key lives in the extractor until its next call.
     std::lock_guard lock(emit_mutex_);
-    producer_.produce(topic_, key_->extract(value), value, stop_.flag());
+    std::optional<std::string_view> extracted = key_->extract(value);
+    tap_produced(extracted, value);
+    producer_.produce(topic_, extracted, value, stop_.flag());
     emitted_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  tap_produced(key, value);
   producer_.produce(topic_, key, value, stop_.flag());
   emitted_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -82,6 +85,7 @@ void SourceRunner::emit_transformed(std::string_view value, std::optional<std::s
     else if (key_ && !key_given) k = key_->extract(v);  // the key field of what the transforms made
     headers_.clear();
     for (const auto& [name, text] : out.headers) headers_.emplace_back(name, text);
+    tap_produced(k, v);
     producer_.produce(topic_, k, v, headers_, stop_.flag());
   }
 }

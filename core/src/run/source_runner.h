@@ -54,6 +54,11 @@ class SourceRunner : public Emitter {
   const StoredDownstream* downstream_;
   std::atomic<uint64_t> emitted_{0}, dropped_{0}, rejected_{0};
 
+  // What is produced (after the transforms), for an open tap; otherwise one relaxed load.
+  void tap_produced(std::optional<std::string_view> key, std::string_view value) {
+    if (telemetry_.tap.watched()) telemetry_.tap.offer(topic_name_, -1, -1, -1, key, value);
+  }
+
   // Transforms run before producing: a reject goes to the dead-letter topic.
   void emit_transformed(std::string_view value, std::optional<std::string_view> key);
   std::mutex emit_mutex_;
