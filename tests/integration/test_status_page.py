@@ -95,6 +95,10 @@ transforms = ["{hostile}", "{VALIDATE}"]
             browser = Browser()
             try:
                 self.check_page(browser, url)
+            except BaseException:
+                # What the page showed when a check failed, to look at.
+                print(f"\nstatus page at the failure: {browser.screenshot(screenshot_path())}")
+                raise
             finally:
                 browser.close()
 
