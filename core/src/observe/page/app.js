@@ -20,6 +20,7 @@ let tapStarted = false;    // one tap loop, started by the first status
 
 const fmtInt = new Intl.NumberFormat("en-US", {maximumFractionDigits: 0});
 const fmt1 = new Intl.NumberFormat("en-US", {maximumFractionDigits: 1});
+const fmtAxis = new Intl.NumberFormat("en-US", {maximumFractionDigits: 2});  // 0.25/s on a 1/s axis
 
 // el("td", {class: "x", "data-step": name}, "text", child…)
 function el(tag, attrs, ...children) {
@@ -162,7 +163,7 @@ function drawChart() {
   for (let i = 0; i <= 4; i++) {
     const y = bottom - (bottom - top) * i / 4;
     g.beginPath(); g.moveTo(left, y); g.lineTo(right, y); g.stroke();
-    g.textAlign = "right"; g.fillText(fmtInt.format(max * i / 4) + "/s", left - 6, y + 4);
+    g.textAlign = "right"; g.fillText(fmtAxis.format(max * i / 4) + "/s", left - 6, y + 4);
   }
   g.textAlign = "center";
   const tick = span <= 60 ? 10 : 60;
