@@ -56,6 +56,12 @@ def per_partition(samples, name):
     return {int(l["partition"]): v for n, l, v in samples if n == name and l.get("step") == "store"}
 
 
+def lag_records(port, partitions):
+    """The sink's lag summed over its partitions; None until every partition has one."""
+    lag = per_partition(scrape(port), "sluice_sink_lag_records")
+    return sum(lag.values()) if len(lag) == partitions else None
+
+
 class Lag(TempDirTest):
     PARTITIONS = 2
 
@@ -102,7 +108,7 @@ class Lag(TempDirTest):
             with sink as p:
                 self.produce(address, topic, range(100))
                 wait_for(lambda: self.pg.scalar(f"SELECT count(*) FROM {table}") == "100", what="100 rows stored")
-                wait_for(lambda: sum(per_partition(scrape(port), "sluice_sink_lag_records").values()) == 0,
+                wait_for(lambda: lag_records(port, self.PARTITIONS) == 0,
                          what="lag 0 once caught up")
                 samples = scrape(port)
                 self.assertEqual(total(samples, "sluice_records_out_total", step="store"), 100)
@@ -113,7 +119,7 @@ class Lag(TempDirTest):
 
                 self.pg.stop()
                 self.produce(address, topic, range(100, 150))
-                wait_for(lambda: sum(per_partition(scrape(port), "sluice_sink_lag_records").values()) == 50,
+                wait_for(lambda: lag_records(port, self.PARTITIONS) == 50,
                          what="lag of the 50 records produced while PostgreSQL is down")
                 wait_for(lambda: total(scrape(port), "sluice_sink_state", step="store", state="retrying") == 1,
                          what="the sink retrying")
@@ -125,7 +131,7 @@ class Lag(TempDirTest):
 
                 # Still down: more records, more lag; the oldest unwritten record only ages.
                 self.produce(address, topic, range(150, 250))
-                wait_for(lambda: sum(per_partition(scrape(port), "sluice_sink_lag_records").values()) == 150,
+                wait_for(lambda: lag_records(port, self.PARTITIONS) == 150,
                          what="lag rising while the sink is stuck")
                 wait_for(lambda: max(per_partition(scrape(port), "sluice_sink_lag_seconds").values()) > seconds,
                          what="lag in seconds rising")
@@ -134,7 +140,7 @@ class Lag(TempDirTest):
                 self.pg.start()
                 wait_for(lambda: self.pg.scalar(f"SELECT count(*) FROM {table}") == "250", timeout=120,
                          what="every row stored after PostgreSQL is back")
-                wait_for(lambda: sum(per_partition(scrape(port), "sluice_sink_lag_records").values()) == 0,
+                wait_for(lambda: lag_records(port, self.PARTITIONS) == 0,
                          what="lag back to 0")
                 samples = scrape(port)
                 self.assertEqual(set(per_partition(samples, "sluice_sink_lag_seconds").values()), {0.0})
