@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -327,3 +328,53 @@ batch_max_wait = "200ms"
             with socket.socket() as s:
                 self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
             self.assertTrue(address)
+
+    def test_odd_names_stay_valid_json_and_exposition(self):
+        port = free_port()
+        path = self.write("odd.toml", f"""
+name = "od\\"d\\u0001"
+[http]
+listen = "127.0.0.1:{port}"
+[[sources]]
+name = "r\\nou\\"tes\\\\x\\u00e9"
+type = "random_routes"
+topic = "routes"
+rate = 50
+[[sinks]]
+name = "o\\u0007ut"
+type = "file"
+topic = "routes"
+path = "{os.path.join(self.dir, 'out.jsonl')}"
+fsync = false
+""")
+        with process("run", path, "--progress", "0s") as p:
+            address = serving_address(p)
+            status, body = get(address, "/api/status")
+            self.assertEqual(status, 200)
+            doc = json.loads(body)
+            self.assertEqual(doc["pipeline"], 'od"d\x01')
+            self.assertEqual([s["name"] for s in doc["steps"]], ['r\nou"tes\\x\u00e9', "o\x07ut"])
+            for path_ in ("/health", "/ready"):
+                json.loads(get(address, path_)[1])
+            _, scrape = get(address, "/metrics")
+            self.assertIn('step="r\\nou\\"tes\\\\x\u00e9"', scrape)
+            lint = subprocess.run(["promtool", "check", "metrics"], input=scrape, capture_output=True, text=True)
+            self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
+
+    def test_clients_that_never_finish_a_request_do_not_starve_a_scrape(self):
+        port = free_port()
+        with process("run", self.pipeline(f'[http]\nlisten = "127.0.0.1:{port}"'), "--progress", "0s") as p:
+            address = serving_address(p)
+            held = []
+            try:
+                for _ in range(40):  # more than the server's threads
+                    s = socket.create_connection(("127.0.0.1", port))
+                    s.sendall(b"GET /metrics HTTP/1.1\r\n")
+                    held.append(s)
+                # Each held thread gives up on its client after the read timeout (2 s): the scrape gets through.
+                status, body = get(address, "/metrics", timeout=30)
+                self.assertEqual(status, 200)
+                self.assertIn("sluice_build_info", body)
+            finally:
+                for s in held:
+                    s.close()

@@ -46,6 +46,7 @@ HttpServer::HttpServer(const HttpSettings& settings, Telemetry& telemetry)
   server_->set_keep_alive_timeout(2);
   server_->set_read_timeout(2, 0);
   server_->set_write_timeout(2, 0);
+  server_->set_payload_max_length(64 << 10);  // every endpoint is a GET: no body to take
   // httplib owns the queue it is handed (it deletes it when listening ends).
   server_->new_task_queue = [] { return std::make_unique<httplib::ThreadPool>(kServerThreads).release(); };
   bind(settings);
@@ -84,7 +85,7 @@ HttpServer::~HttpServer() {
   // stop() of a listening server closes.
   if (!thread_.joinable()) {
     try {
-      start();
+      listen();
     } catch (...) {
     }
   }
@@ -100,6 +101,11 @@ std::string HttpServer::address() const { return host_port(host_, port_); }
 
 void HttpServer::start() {
   if (thread_.joinable()) return;
+  listen();
+  spdlog::info("http: serving /metrics, /health, /ready and the status page on http://{}/", address());
+}
+
+void HttpServer::listen() {
   thread_ = std::thread([this] {
     try {
       server_->listen_after_bind();
@@ -113,7 +119,6 @@ void HttpServer::start() {
   // right after start is not lost (the destructor would wait forever).
   // (Bounded: if listening failed at once, it never runs.)
   for (int i = 0; i < 5000 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  spdlog::info("http: serving /metrics, /health, /ready and the status page on http://{}/", address());
 }
 
 void HttpServer::add_own_routes() {

@@ -33,6 +33,7 @@ class HttpServer {
 
  private:
   void bind(const HttpSettings& settings);
+  void listen();  // the serving thread, once running
   void add_own_routes();
 
   Telemetry& telemetry_;
