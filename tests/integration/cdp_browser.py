@@ -47,7 +47,8 @@ class Browser:
         deadline = time.monotonic() + timeout
         while True:
             if os.path.exists(path):
-                lines = open(path).read().split("\n")
+                with open(path) as f:
+                    lines = f.read().split("\n")
                 if len(lines) >= 2 and lines[0].isdigit():
                     return int(lines[0])
             if self.proc.poll() is not None:
