@@ -88,6 +88,25 @@ bool only_reader(const PipelineConfig& config, const RunOptions& options, const 
          }) == 1;
 }
 
+// The producer's queue depth on /metrics, for as long as the producer lives.
+class ProducerQueueGauge {
+ public:
+  ProducerQueueGauge(metrics::Registry& registry, const Producer& producer)
+      : registry_(registry),
+        id_(registry.add_collector("sluice_producer_queue_records",
+                                   "Records queued in the pipeline's Kafka producer, not yet acknowledged",
+                                   metrics::Type::gauge, [&producer](std::vector<metrics::Sample>& out) {
+                                     out.push_back({{}, static_cast<double>(rd_kafka_outq_len(producer.handle()))});
+                                   })) {}
+  ProducerQueueGauge(const ProducerQueueGauge&) = delete;
+  ProducerQueueGauge& operator=(const ProducerQueueGauge&) = delete;
+  ~ProducerQueueGauge() { registry_.remove_collector(id_); }
+
+ private:
+  metrics::Registry& registry_;
+  uint64_t id_;
+};
+
 bool all_done(const std::vector<std::unique_ptr<Worker>>& workers) {
   for (const auto& w : workers)
     if (!w->done) return false;
@@ -104,6 +123,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
 
   std::unique_ptr<EmbeddedBroker> broker;
   std::unique_ptr<Producer> producer;
+  std::optional<ProducerQueueGauge> queue_gauge;  // after the producer it reads
   std::vector<std::unique_ptr<SourceRunner>> sources;
   std::vector<std::unique_ptr<SinkRunner>> sinks;
   std::vector<StepTelemetry*> source_states, sink_states;  // the runners' telemetry, in the same order
@@ -154,6 +174,7 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     }
     if (run_sources && !config.sources.empty()) {
       producer = std::make_unique<Producer>(config.kafka, bootstrap);
+      queue_gauge.emplace(telemetry.registry(), *producer);
       for (const auto& step : config.sources) {
         PluginContext ctx{config.name, step.name, step.topic, {}, pipeline_dir(config), &telemetry.registry()};
         StepTelemetry& state = telemetry.add_step(step, "source");
