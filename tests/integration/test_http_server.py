@@ -170,6 +170,13 @@ class HttpServerTest(TempDirTest):
                             self.assertNotRegex(p.stderr_text(), SERVING)
                 os.remove(self.out)
 
+    def test_port_0_takes_any_free_port_and_logs_it(self):
+        with process("run", self.pipeline('[http]\nlisten = "127.0.0.1:0"'), "--progress", "0s") as p:
+            address = serving_address(p)
+            self.assertNotEqual(address, "127.0.0.1:0")
+            self.assertEqual(get(address, "/health")[0], 200)
+            self.assertNotIn("in use", p.stderr_text())
+
     def test_enabled_false_leaves_the_listen_port_free(self):
         port = free_port()
         with process("run", self.pipeline(f'[http]\nenabled = false\nlisten = "127.0.0.1:{port}"'),

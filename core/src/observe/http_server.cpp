@@ -60,9 +60,13 @@ HttpServer::HttpServer(const HttpSettings& settings, Telemetry& telemetry)
 void HttpServer::bind(const HttpSettings& settings) {
   host_ = settings.host;
   errno = 0;
+  if (settings.port == 0) {  // any free port, as asked
+    port_ = server_->bind_to_any_port(host_);
+    if (port_ < 0) throw Error(errc::config, "http: cannot listen on " + host_port(host_, 0) + " ([http] listen)");
+    return;
+  }
   if (server_->bind_to_port(host_, settings.port)) {
     port_ = settings.port;
-    if (port_ == 0) port_ = -1;  // asked for any port: learned below
   } else {
     std::string why = errno ? std::strerror(errno) : "cannot bind";
     const std::string wanted = host_port(host_, settings.port);
@@ -77,7 +81,6 @@ void HttpServer::bind(const HttpSettings& settings) {
     spdlog::warn("http: {} is in use ({}); serving on {} instead (set [http] listen to choose the address)",
                  wanted, why, host_port(host_, port_));
   }
-  if (port_ == -1) port_ = 0;
 }
 
 HttpServer::~HttpServer() {
