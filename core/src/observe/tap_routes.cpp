@@ -11,28 +11,10 @@
 #include <simdjson.h>
 #include <spdlog/fmt/fmt.h>
 
+#include "observe/status_json.h"
 #include "observe/telemetry.h"
-#include "sluice/json_text.h"
-#include "sluice/utf8.h"
 
 namespace sluice {
-
-void append_json_text(std::string& out, std::string_view bytes) {
-  if (first_invalid_utf8(bytes) == std::string_view::npos) return append_json_string(out, bytes);
-  std::string repaired;
-  repaired.reserve(bytes.size() + 8);
-  for (size_t i = 0; i < bytes.size();) {
-    const size_t len = utf8_sequence_length(bytes, i);
-    if (len == 0) {
-      repaired += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      repaired.append(bytes.substr(i, len));
-      i += len;
-    }
-  }
-  append_json_string(out, repaired);
-}
 
 namespace {
 

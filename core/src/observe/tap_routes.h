@@ -20,8 +20,5 @@ void add_tap_routes(httplib::Server& server, Telemetry& telemetry);
 // The JSON lines themselves (no newline), for the routes and their tests.
 std::string tap_record_json(std::string_view step, const TapRecord& record);
 std::string reject_json(const RejectedRecord& reject, uint64_t n = 0);  // n > 0: with "n"
-// Any bytes as a JSON string literal: control characters escaped, bytes that
-// are not UTF-8 replaced by U+FFFD (the result is always valid JSON text).
-void append_json_text(std::string& out, std::string_view bytes);
 
 }  // namespace sluice
