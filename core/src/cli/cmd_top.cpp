@@ -14,7 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/http_client.h"
-#include "observe/tap_routes.h"
+#include "observe/status_json.h"
 #include "run/pipeline_runner.h"
 
 namespace sluice::cli {

@@ -6,7 +6,7 @@
 
 #include <spdlog/sinks/base_sink.h>
 
-#include "observe/tap_routes.h"
+#include "observe/status_json.h"
 
 namespace sluice {
 

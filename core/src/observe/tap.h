@@ -79,6 +79,7 @@ class TapHub {
 
   // The hook's test: one relaxed load. Only when true is offer() called.
   bool watched() const { return open_.load(std::memory_order_relaxed) != 0; }
+  size_t open_taps() const { return open_.load(std::memory_order_relaxed); }
 
   // Copies the record into every open tap's queue (none open: no copy).
   // `timestamp_ms` < 0: now.

@@ -1,6 +1,7 @@
 #include "observe/tap_routes.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -10,9 +11,8 @@
 #include <simdjson.h>
 #include <spdlog/fmt/fmt.h>
 
+#include "observe/status_json.h"
 #include "observe/telemetry.h"
-#include "sluice/json_text.h"
-#include "sluice/utf8.h"
 
 namespace sluice {
 
@@ -84,7 +84,26 @@ using Clock = std::chrono::steady_clock;
 // server stop or a client gone may wait for.
 constexpr auto kSlice = std::chrono::milliseconds(200);
 
+// Streams at once: each holds one of the server's threads (cpp-httplib's
+// pool has 8 by default) for up to its wait, so that /metrics, /health and
+// /ready stay answered however many taps are opened.
+constexpr int kMaxStreams = 6;
+
+// Counts a stream for as long as it lives.
+class StreamSlot {
+ public:
+  explicit StreamSlot(std::shared_ptr<std::atomic<int>> open) : open_(std::move(open)) {}
+  StreamSlot(const StreamSlot&) = delete;
+  StreamSlot& operator=(const StreamSlot&) = delete;
+  ~StreamSlot() { open_->fetch_sub(1); }
+
+ private:
+  std::shared_ptr<std::atomic<int>> open_;
+};
+
 struct TapStream {
+  explicit TapStream(std::shared_ptr<std::atomic<int>> open) : slot(std::move(open)) {}
+  StreamSlot slot;
   StepTelemetry* step = nullptr;
   RecentRejects* ring = nullptr;
   bool rejects = false;
@@ -118,10 +137,17 @@ struct TapStream {
   }
 };
 
-void serve_tap(Telemetry& telemetry, const httplib::Request& req, httplib::Response& res) {
+void serve_tap(Telemetry& telemetry, const std::shared_ptr<std::atomic<int>>& open, const httplib::Request& req,
+               httplib::Response& res) {
   StepTelemetry* step = find_step(telemetry, req, res, true);
   if (!step) return;
-  auto stream = std::make_shared<TapStream>();
+  if (open->fetch_add(1) >= kMaxStreams) {
+    open->fetch_sub(1);
+    error_reply(res, 503, fmt::format("{} taps are open already, the most at once: try again when one ends",
+                                      kMaxStreams));
+    return;
+  }
+  auto stream = std::make_shared<TapStream>(open);
   stream->step = step;
   stream->ring = &telemetry.rejects();
   stream->rejects = req.has_param("rejects") && req.get_param_value("rejects") != "0";
@@ -198,8 +224,9 @@ std::string reject_json(const RejectedRecord& r, uint64_t n) {
 }
 
 void add_tap_routes(httplib::Server& server, Telemetry& telemetry) {
-  server.Get("/api/tap", [&telemetry](const httplib::Request& req, httplib::Response& res) {
-    serve_tap(telemetry, req, res);
+  auto open = std::make_shared<std::atomic<int>>(0);
+  server.Get("/api/tap", [&telemetry, open](const httplib::Request& req, httplib::Response& res) {
+    serve_tap(telemetry, open, req, res);
   });
   server.Get("/api/rejects", [&telemetry](const httplib::Request& req, httplib::Response& res) {
     serve_rejects(telemetry, req, res);

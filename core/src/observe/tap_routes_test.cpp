@@ -142,4 +142,21 @@ TEST_F(TapRoutes, AServerStopEndsAWaitingTap) {
   EXPECT_FALSE(pg_->tap.watched());
 }
 
+// Taps hold server threads: beyond the most at once, a 503 rather than a
+// server whose /metrics no longer answers.
+TEST_F(TapRoutes, TooManyTapsAtOnceAre503) {
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 6; ++i) readers.emplace_back([this] { client().Get("/api/tap?step=pg&limit=1&wait=3600"); });
+  while (pg_->tap.open_taps() < 6) std::this_thread::yield();
+  auto res = client().Get("/api/tap?step=pg&limit=1&wait=0");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_NE(res->body.find("taps are open already"), std::string::npos) << res->body;
+  pg_->tap.offer("routes", 0, 0, 0, std::nullopt, "{}");  // each of the six gets its one record and ends
+  for (auto& r : readers) r.join();
+  res = client().Get("/api/tap?step=pg&limit=1&wait=0");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
 }  // namespace sluice
