@@ -151,7 +151,7 @@ class Lag(TempDirTest):
                 self.assertGreater(total(samples, "sluice_sink_backoff_seconds_total", step="store"), 0)
                 self.assertGreater(total(samples, "sluice_end_to_end_latency_seconds_count", step="store"), 0)
                 self.assertGreater(total(samples, "sluice_sink_reconnects_total", step="store"), 0)
-            self.assertNotIn("password", p.stderr_text().lower())
+                self.assertNotIn("password", p.stderr_text().lower())
 
     def test_records_out_and_rejects_match_the_tables(self):
         topic = table = "counted"
