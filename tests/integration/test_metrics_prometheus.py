@@ -133,6 +133,8 @@ class PrometheusScrape(TempDirTest):
         count = 20000
         http_port = free_port()
         path = self.write("p.toml", PIPELINE.format(http_port=http_port, count=count, rate=1000))
+        # The sources' process serves on a port of its own: an explicit listen in use is an error.
+        sources_path = self.write("sources.toml", PIPELINE.format(http_port=free_port(), count=count, rate=1000))
         with broker("routes:4") as bootstrap:
             env = {"KAFKA_BOOTSTRAP": bootstrap, "PG_URI": self.pg.dsn}
             # The sinks run on (and stay scraped) after the finite source is done.
@@ -141,7 +143,7 @@ class PrometheusScrape(TempDirTest):
                 prom = Prometheus(http_port)
                 self.addCleanup(prom.close)
                 wait_for(lambda: prom.value('up{job="sluice"}') == 1, timeout=60, what="the target up")
-                with process("run", path, "--only", "sources", "--progress", "0s", env=env) as sources:
+                with process("run", sources_path, "--only", "sources", "--progress", "0s", env=env) as sources:
                     records_out = 'sluice_records_out_total{job="sluice",step="store"}'
                     # While records flow (the table still growing), the rate Prometheus computes is above 0.
                     def flowing_rate():
