@@ -7,6 +7,7 @@ PostgreSQL is back it falls to 0. Its records_out equals the rows in its table
 and its rejects, by reason class, the rows of its rejects table."""
 import json
 import re
+import urllib.error
 import urllib.request
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -46,6 +47,15 @@ def scrape(port):
         assert m, f"not a sample line: {line!r}"
         out.append((m.group(1), dict(LABEL.findall(m.group(2) or "")), float(m.group(3))))
     return out
+
+
+def get_json(port, path):
+    """(status, JSON body) of a GET, 503 included."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 def total(samples, name, **labels):
@@ -128,6 +138,13 @@ class Lag(TempDirTest):
                 self.assertEqual(lag, {q: high[q] - stored[q] for q in range(self.PARTITIONS)})
                 seconds = max(per_partition(scrape(port), "sluice_sink_lag_seconds").values())
                 self.assertGreater(seconds, 0)
+                # Not ready while PostgreSQL is down, with a reason naming it; alive all along.
+                status, ready = get_json(port, "/ready")
+                self.assertEqual(status, 503, ready)
+                sink = [c for c in ready["components"] if c["name"] == "store"][0]
+                self.assertFalse(sink["ready"])
+                self.assertIn("PostgreSQL", sink["reason"])
+                self.assertEqual(get_json(port, "/health")[0], 200)
 
                 # Still down: more records, more lag; the oldest unwritten record only ages.
                 self.produce(address, topic, range(150, 250))
@@ -142,6 +159,8 @@ class Lag(TempDirTest):
                          what="every row stored after PostgreSQL is back")
                 wait_for(lambda: lag_records(port, self.PARTITIONS) == 0,
                          what="lag back to 0")
+                wait_for(lambda: get_json(port, "/ready")[0] == 200, what="ready again with PostgreSQL back")
+                self.assertEqual(get_json(port, "/health")[0], 200)
                 samples = scrape(port)
                 self.assertEqual(set(per_partition(samples, "sluice_sink_lag_seconds").values()), {0.0})
                 self.assertEqual(total(samples, "sluice_sink_state", step="store", state="up"), 1)
