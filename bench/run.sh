@@ -38,6 +38,7 @@ sluice_line() {  # TABLE RUN COPY_RATE BINARY_RATE KEY [TOML LINES...]
   note "$t.$key.wall" "$wall"
   note "$t.$key.wall/copy" "$(ratio "$wall" "$copy")"
   note "$t.$key.wall/binary" "$(ratio "$wall" "$binary")"
+  last_rate=$logged
   echo "run $run $t: sluice $key $logged rows/s (wall $wall), peak RSS $((peak / 1024)) MiB;" \
     "\\copy $copy, binary COPY $binary" >&2
 }
@@ -51,6 +52,13 @@ measure_shape() {  # TABLE RUN
   note "$t.binary" "$binary"
   note "$t.csv" "$csv"
   sluice_line "$t" "$run" "$copy" "$binary" default
+  if [ "$t" = routes_pk ]; then
+    # The cost of metrics: the defaults (the HTTP server on, every metric
+    # counted) against the same with the server off, back to back.
+    local with_metrics=$last_rate
+    sluice_line "$t" "$run" "$copy" "$binary" nometrics '[http]' 'listen = ""'
+    note "$t.default/nometrics" "$(ratio "$with_metrics" "$last_rate")"
+  fi
   sluice_line "$t" "$run" "$copy" "$binary" batch32mb "batch_max_bytes = \"32MB\""
   if [ "$t" = routes_pk ]; then sluice_line "$t" "$run" "$copy" "$binary" text 'copy_format = "text"'; fi
 }
@@ -107,6 +115,9 @@ shape() {  # TABLE TITLE
   row "sluice, batch_max_bytes = \"32MB\"" "$(span "$t.batch32mb" rate)" "$(span "$t.batch32mb/copy" ratio)" \
     "$(span "$t.batch32mb/binary" ratio)" "$(span "$t.batch32mb.rss" mb)"
   if [ "$t" = routes_pk ]; then
+    row "sluice, defaults with [http] listen = \"\" (no metrics served)" "$(span "$t.nometrics" rate)" \
+      "$(span "$t.nometrics/copy" ratio)" "$(span "$t.nometrics/binary" ratio)" "$(span "$t.nometrics.rss" mb)"
+    row "    defaults / no metrics served (within each run)" "$(span "$t.default/nometrics" ratio)"
     row "sluice, copy_format = \"text\"" "$(span "$t.text" rate)" "$(span "$t.text/copy" ratio)" \
       "$(span "$t.text/binary" ratio)" "$(span "$t.text.rss" mb)"
   fi

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,6 +12,21 @@
 #include "sluice/retry.h"
 
 namespace sluice {
+
+// What a sink's last successful write() did with its batch, for metrics: the
+// rows it stored, and the records it rejected itself (`message`: index in the
+// batch given to write; `reason_class`: one of the fixed classes, e.g.
+// "column", "constraint", "transform"), including the transform rejects it
+// stored in its dead letter. Valid until its next write().
+struct SinkReject {
+  size_t message;
+  const char* reason_class;
+  std::string reason;
+};
+struct SinkWriteReport {
+  size_t rows = 0;
+  std::span<const SinkReject> rejects;
+};
 
 class Sink {
  public:
@@ -28,6 +44,11 @@ class Sink {
   // also given the records a transform dropped, Message::dropped, to advance
   // them). Other sinks are never given either.
   virtual bool keeps_rejects() const { return false; }
+
+  // What the last write() stored; nullopt when the sink does not say (then
+  // every message given to it that is neither rejected nor dropped counts as
+  // stored).
+  virtual std::optional<SinkWriteReport> last_write() const { return std::nullopt; }
 
   // Makes everything written so far durable. Kafka offsets are committed only
   // after it returns, so a crash replays at most the unflushed batches.

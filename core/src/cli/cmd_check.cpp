@@ -34,6 +34,8 @@ void print_options(const std::vector<OptionSpec>& specs, const OptionValues& val
 void print_config(const PipelineConfig& config) {
   std::printf("name = \"%s\"\n\n[kafka]\n", config.name.c_str());
   print_options(kafka_options().specs(), config.kafka_values, secrets_of(config));
+  std::printf("\n[http]\n");
+  print_options(http_options().specs(), config.http_values, secrets_of(config));
   for (const auto* steps : {&config.sources, &config.sinks})
     for (const auto& step : *steps) {
       bool source = step.kind == PluginKind::source;

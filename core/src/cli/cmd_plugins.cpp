@@ -91,6 +91,7 @@ void add_plugins(CLI::App& app, const GlobalOptions& global, int& exit_code) {
     print_table("options of every sink", "name, type and topic, beside the plugin's own",
                 sink_common_options().specs(), *markdown);
     print_table("[kafka]", "how to reach Kafka", kafka_options().specs(), *markdown);
+    print_table("[http]", "the metrics, health and status endpoints", http_options().specs(), *markdown);
     exit_code = ok ? kExitOk : kExitConfig;
   });
 }

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "cli/signals.h"
+#include "observe/json_log.h"
 #include "run/pipeline_runner.h"
 
 namespace sluice::cli {
@@ -22,7 +23,7 @@ void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   cmd->add_option("--exit-after", args->exit_after,
                   "each sink ends after this many records (for tests and demos)");
   cmd->add_option("--progress", args->progress, "interval of the progress line; 0s for none");
-  cmd->callback([&global, &exit_code, args] {
+  cmd->callback([&global, &exit_code, args, cmd] {
     PluginRegistry registry;
     bool plugins_ok = load_registry(registry, global);
     auto config = load_checked(args->path, registry);
@@ -38,6 +39,9 @@ void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code) {
                                            : RunOptions::Only::all;
     options.exit_after = args->exit_after;
     options.progress_every = *progress;
+    // JSON logs are read by programs: the progress line only when asked for.
+    if (global.log_format == "json" && cmd->count("--progress") == 0) options.progress_every = {};
+    set_log_context(config->name, {});  // the steps are added by run_pipeline
     StopSignal stop;
     SignalWatcher signals(stop);
     spdlog::info("pipeline `{}` starting: {} source(s), {} sink(s)", config->name,

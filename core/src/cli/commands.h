@@ -10,6 +10,7 @@ namespace sluice::cli {
 struct GlobalOptions {
   std::string plugin_path;
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one object per line (observe/json_log.h)
 };
 
 void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code);
@@ -19,5 +20,7 @@ void add_plugins(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_test(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_produce(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_consume(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_tap(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_top(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace sluice::cli

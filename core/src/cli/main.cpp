@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "config/redaction.h"
+#include "observe/json_log.h"
 #include "run/pipeline_runner.h"
 
 namespace {
@@ -19,6 +20,13 @@ void install_logger() {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 }
 
+// --log-format json: the same redaction, then one JSON object per line.
+void install_json_logger() {
+  auto logger = std::make_shared<spdlog::logger>("sluice", sluice::redacting_sink(sluice::json_log_sink()));
+  logger->set_level(spdlog::get_level());
+  spdlog::set_default_logger(logger);
+}
+
 int run_cli(int argc, char** argv) {
   CLI::App app{"sluice: sources -> Kafka -> sinks, from one TOML pipeline file"};
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
@@ -30,7 +38,14 @@ int run_cli(int argc, char** argv) {
                  "$SLUICE_PLUGIN_PATH and the install default");
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app.parse_complete_callback([&global] { spdlog::set_level(spdlog::level::from_str(global.log_level)); });
+  app.add_option("--log-format", global.log_format,
+                 "text, or json: one object per line {time, level, pipeline, step, message}; json turns "
+                 "the progress line off unless `run --progress` is given")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.parse_complete_callback([&global] {
+    spdlog::set_level(spdlog::level::from_str(global.log_level));
+    if (global.log_format == "json") install_json_logger();
+  });
 
   int exit_code = 0;
   sluice::cli::add_run(app, global, exit_code);
@@ -40,6 +55,8 @@ int run_cli(int argc, char** argv) {
   sluice::cli::add_test(app, global, exit_code);
   sluice::cli::add_produce(app, global, exit_code);
   sluice::cli::add_consume(app, global, exit_code);
+  sluice::cli::add_tap(app, global, exit_code);
+  sluice::cli::add_top(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,7 @@
 #include "config/pipeline.h"
 
+#include <arpa/inet.h>
+
 #include <filesystem>
 #include <map>
 
@@ -14,7 +16,7 @@ namespace sluice {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"name", "kafka", "sources", "sinks"};
+const std::vector<std::string> kTopLevelKeys = {"name", "kafka", "http", "sources", "sinks"};
 
 template <class Config>
 std::vector<OptionSpec> merged_specs(const Options<Config>& common, const PluginInfo* plugin) {
@@ -45,6 +47,7 @@ class Loader {
         diags_.error(pos(name->source()), "name", "expected a non-empty string");
     }
     load_kafka(root, config);
+    load_http(root, config);
     load_steps(root, PluginKind::source, config);
     load_steps(root, PluginKind::sink, config);
     if (config.sources.empty() && config.sinks.empty())
@@ -92,6 +95,35 @@ class Loader {
       files_ok = false;
     }
     if (valid && files_ok) check_kafka_settings(config.kafka, *kafka, file_, diags_);
+  }
+
+  void load_http(const toml::table& root, PipelineConfig& config) {
+    static const toml::table empty;
+    const toml::table* http = &empty;
+    if (const toml::node* node = root.get("http")) {
+      http = node->as_table();
+      if (!http) {
+        diags_.error(pos(node->source()), "http", "expected a table ([http])");
+        return;
+      }
+    }
+    ValidationScope scope{"http", &diags_, &config.secret_values, &config.secret_spans, true, dir()};
+    size_t problems_before = diags_.items().size();
+    OptionValues values = validate_options(http_options().specs(), *http, scope);
+    config.http = http_options().bind(values);
+    config.http_values = values;
+    const toml::node* listen = http->get("listen");
+    config.http.listen_explicit = listen != nullptr;
+    if (diags_.items().size() != problems_before || !config.http.on()) return;
+    SourcePos at = listen ? pos(listen->source()) : SourcePos{file_, 0, 0};
+    std::string problem = split_listen_address(config.http.listen, config.http.host, config.http.port);
+    if (!problem.empty()) {
+      diags_.error(at, "http.listen", problem, "write it as \"127.0.0.1:9464\"");
+    } else if (!is_loopback_host(config.http.host) && !config.http.allow_remote) {
+      diags_.error(at, "http.listen",
+                   "`" + config.http.host + "` is not a loopback address, and the endpoints have no "
+                   "authentication", "set `allow_remote = true` in [http] to serve other hosts");
+    }
   }
 
   void load_steps(const toml::table& root, PluginKind kind, PipelineConfig& config) {
@@ -211,6 +243,31 @@ PipelineConfig parse_and_load(const std::string& text, const std::string& origin
 }
 
 }  // namespace
+
+std::string split_listen_address(const std::string& listen, std::string& host, int& port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    return "`" + listen + "` is not host:port";
+  host = listen.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return "`" + listen + "` is not host:port";
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return "`" + listen + "`: write an IPv6 address in brackets, as [::1]:9464";
+  }
+  const std::string digits = listen.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return "`" + listen + "`: the port is not a number";
+  port = std::stoi(digits);
+  if (port > 65535) return "`" + listen + "`: the port is above 65535";
+  return "";
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};  // 127.0.0.0/8, written as an address (a name such as 127.example.com is not)
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
 
 PipelineConfig load_pipeline(const std::string& path, const PluginRegistry& registry,
                              Diagnostics& diagnostics) {

@@ -29,6 +29,24 @@ struct KafkaSettings {
 
 const Options<KafkaSettings>& kafka_options();
 
+// The [http] table: where /metrics, /health, /ready and the status page are served.
+struct HttpSettings {
+  std::string listen;         // "host:port"; "" turns the server off (default: the option table)
+  bool enabled = true;
+  bool allow_remote = false;  // a non-loopback `listen` needs it
+  // Derived at load: `listen` split, and whether the file set it (a port in
+  // use is then an error; with the default, sluice takes the next free one).
+  std::string host;
+  int port = 0;
+  bool listen_explicit = false;
+
+  bool on() const { return enabled && !listen.empty(); }
+};
+const Options<HttpSettings>& http_options();
+// Splits "host:port" / "[v6]:port"; returns the problem, or "" when valid.
+std::string split_listen_address(const std::string& listen, std::string& host, int& port);
+bool is_loopback_host(const std::string& host);
+
 // Options every source has, beside its plugin's own.
 struct SourceCommon {
   std::string name, type, topic;
@@ -84,6 +102,8 @@ struct PipelineConfig {
   std::string name;
   KafkaSettings kafka;
   OptionValues kafka_values;  // the same, as validated values (for printing)
+  HttpSettings http;
+  OptionValues http_values;
   std::vector<StepConfig> sources, sinks;
   std::set<std::string> secret_values;  // expanded secrets, masked wherever text is printed
   std::set<std::string> secret_spans;   // see Secrets::spans: no quoted fragment of these is printed

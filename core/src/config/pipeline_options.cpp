@@ -29,6 +29,19 @@ const Options<KafkaSettings>& kafka_options() {
   return options;
 }
 
+const Options<HttpSettings>& http_options() {
+  static const auto options = Options<HttpSettings>()
+    .string("listen", &HttpSettings::listen,
+            "host:port of /metrics, /health, /ready, /api/status and the status page; \"\" turns "
+            "the server off. Left at the default, a port in use is skipped for the next free one")
+      .def("127.0.0.1:9464")
+    .boolean("enabled", &HttpSettings::enabled, "false turns the HTTP server off").def(true)
+    .boolean("allow_remote", &HttpSettings::allow_remote,
+             "allow a `listen` address that is not loopback (the endpoints have no authentication)")
+      .def(false);
+  return options;
+}
+
 const Options<SourceCommon>& source_common_options() {
   static const auto options = Options<SourceCommon>()
     .string("name", &SourceCommon::name, "unique name of this source (default: its type)")

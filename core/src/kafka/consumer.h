@@ -66,6 +66,8 @@ class Consumer {
   void seek(const std::map<int32_t, int64_t>& offsets);
 
   const std::vector<int32_t>& assigned() const { return assigned_; }
+  // For queries from another thread (rd_kafka_query_watermark_offsets is thread-safe).
+  rd_kafka_t* handle() const { return rk_.get(); }
 
   // Sum over assigned partitions of (cached high watermark - position).
   int64_t lag() const;

@@ -32,6 +32,11 @@ Producer::~Producer() {
   topics_.clear();
 }
 
+DeliveryCounts* Producer::delivery_counts(DeliveryCounts counts) {
+  std::lock_guard lock(mutex_);
+  return &counts_.emplace_back(counts);
+}
+
 rd_kafka_topic_t* Producer::topic(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto& t = topics_[name];
@@ -44,20 +49,20 @@ rd_kafka_topic_t* Producer::topic(const std::string& name) {
 }
 
 void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key,
-                       std::string_view value, const std::atomic<bool>& stopping) {
-  produce(topic, key, value, {}, stopping);
+                       std::string_view value, const std::atomic<bool>& stopping, DeliveryCounts* counts) {
+  produce(topic, key, value, {}, stopping, counts);
 }
 
 void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key, std::string_view value,
                        std::span<const std::pair<std::string_view, std::string_view>> headers,
-                       const std::atomic<bool>& stopping) {
+                       const std::atomic<bool>& stopping, DeliveryCounts* counts) {
   throw_if_failed();
   for (;;) {
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (headers.empty()) {
       int rc = rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
                                 const_cast<char*>(value.data()), value.size(),
-                                key ? key->data() : nullptr, key ? key->size() : 0, nullptr);
+                                key ? key->data() : nullptr, key ? key->size() : 0, counts);
       if (rc == 0) return;
       err = rd_kafka_last_error();
     } else {
@@ -72,7 +77,7 @@ void Producer::produce(rd_kafka_topic_t* topic, std::optional<std::string_view> 
       err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                               RD_KAFKA_V_KEY(key_data, key_size),
-                              RD_KAFKA_V_HEADERS(list.get()), RD_KAFKA_V_END);
+                              RD_KAFKA_V_HEADERS(list.get()), RD_KAFKA_V_OPAQUE(counts), RD_KAFKA_V_END);
       if (!err) {
         (void)list.release();
         return;
@@ -113,11 +118,17 @@ void Producer::throw_if_failed() const {
 
 void Producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
+  auto* counts = static_cast<DeliveryCounts*>(msg->_private);  // the step's, given to produce()
   if (!msg->err) {
     self->delivered_.fetch_add(1, std::memory_order_relaxed);
+    if (counts) {
+      counts->records.add();
+      counts->bytes.add(msg->len + msg->key_len);
+    }
     return;
   }
   self->failed_.fetch_add(1, std::memory_order_relaxed);
+  if (counts) counts->failures.add();
   // No exception may unwind through librdkafka's C frames (the text may not fit in memory).
   try {
     self->fail(std::string("delivery to ") + rd_kafka_topic_name(msg->rkt) + "/" +

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -16,8 +17,20 @@
 
 #include "config/pipeline.h"
 #include "kafka/handles.h"
+#include "sluice/metrics.h"
 
 namespace sluice {
+
+// Where a step's delivery reports are counted (records and bytes Kafka
+// acknowledged, deliveries that failed for good): given to produce(), and
+// counted by the delivery callback without a lookup. Kept by the producer
+// (delivery_counts()), since reports may come until it is destroyed; the
+// counters must outlive it.
+struct DeliveryCounts {
+  metrics::Counter& records;
+  metrics::Counter& bytes;
+  metrics::Counter& failures;
+};
 
 class Producer {
  public:
@@ -26,17 +39,20 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
   ~Producer();
 
+  // Where the reports of records produced with the returned pointer are counted, valid as long as the producer.
+  DeliveryCounts* delivery_counts(DeliveryCounts counts);
+
   // A handle for one topic, valid as long as the producer.
   rd_kafka_topic_t* topic(const std::string& name);
 
   // Queues one record (copied). Blocks while the local queue is full, unless
   // `stopping` turns true. Throws sluice::Error once a delivery failed for good.
   void produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key,
-               std::string_view value, const std::atomic<bool>& stopping);
+               std::string_view value, const std::atomic<bool>& stopping, DeliveryCounts* counts = nullptr);
   // The same with message headers (name, value), e.g. a dead letter's reason.
   void produce(rd_kafka_topic_t* topic, std::optional<std::string_view> key, std::string_view value,
                std::span<const std::pair<std::string_view, std::string_view>> headers,
-               const std::atomic<bool>& stopping);
+               const std::atomic<bool>& stopping, DeliveryCounts* counts = nullptr);
 
   // Waits until every queued record is acknowledged; false on timeout.
   bool flush(std::chrono::milliseconds timeout);
@@ -55,6 +71,7 @@ class Producer {
 
   KafkaHandle rk_;
   std::map<std::string, KafkaTopic> topics_;
+  std::deque<DeliveryCounts> counts_;  // under mutex_
   std::mutex mutex_;
   std::atomic<uint64_t> delivered_{0}, failed_{0};
   std::atomic<bool> has_failure_{false};

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "observe/tap.h"
 #include "sluice/metrics.h"
 
 namespace sluice {
@@ -58,6 +59,10 @@ class StepTelemetry {
   const std::string name, kind, type, topic;  // kind: "source" or "sink"
   const std::vector<std::string> transforms;  // script paths, as the pipeline names them
 
+  // Where the step's own metrics go (labelled by labels()), registered at start.
+  metrics::Registry& registry() const { return registry_; }
+  metrics::Labels labels() const { return {{"step", name}, {"topic", topic}}; }
+
   // Sources: in = emitted by the plugin, out = acknowledged by Kafka.
   // Sinks: in = consumed from Kafka, out = stored by the sink (committed).
   metrics::Counter &records_in, &records_out, &dropped, &bytes_in, &bytes_out;
@@ -87,6 +92,9 @@ class StepTelemetry {
   };
   void set_lag(std::vector<PartitionLag> lag);
   std::vector<PartitionLag> lag() const;
+
+  // The records passing the step, for `sluice tap` (see observe/tap.h).
+  TapHub tap;
 
  private:
   static int64_t now_ns();

@@ -15,6 +15,10 @@
 #include "kafka/embedded_broker.h"
 #include "kafka/producer.h"
 #include "kafka/watermarks.h"
+#include "observe/http_server.h"
+#include "observe/json_log.h"
+#include "observe/page_routes.h"
+#include "observe/tap_routes.h"
 #include "observe/telemetry.h"
 #include "run/progress.h"
 #include "run/sink_runner.h"
@@ -87,6 +91,25 @@ bool only_reader(const PipelineConfig& config, const RunOptions& options, const 
          }) == 1;
 }
 
+// The producer's queue depth on /metrics, for as long as the producer lives.
+class ProducerQueueGauge {
+ public:
+  ProducerQueueGauge(metrics::Registry& registry, const Producer& producer)
+      : registry_(registry),
+        id_(registry.add_collector("sluice_producer_queue_records",
+                                   "Records queued in the pipeline's Kafka producer, not yet acknowledged",
+                                   metrics::Type::gauge, [&producer](std::vector<metrics::Sample>& out) {
+                                     out.push_back({{}, static_cast<double>(rd_kafka_outq_len(producer.handle()))});
+                                   })) {}
+  ProducerQueueGauge(const ProducerQueueGauge&) = delete;
+  ProducerQueueGauge& operator=(const ProducerQueueGauge&) = delete;
+  ~ProducerQueueGauge() { registry_.remove_collector(id_); }
+
+ private:
+  metrics::Registry& registry_;
+  uint64_t id_;
+};
+
 bool all_done(const std::vector<std::unique_ptr<Worker>>& workers) {
   for (const auto& w : workers)
     if (!w->done) return false;
@@ -100,15 +123,27 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
   const bool run_sinks = options.only != RunOptions::Only::sources;
   Failures failures(stop);
   Telemetry telemetry(config.name);  // before the runners that update it, after the server that reads it
+  {
+    std::vector<std::string> step_names;  // log lines naming a step ("pg: …") carry it in --log-format json
+    for (const auto* steps : {&config.sources, &config.sinks})
+      for (const auto& s : *steps) step_names.push_back(s.name);
+    set_log_context(config.name, std::move(step_names));
+  }
 
   std::unique_ptr<EmbeddedBroker> broker;
   std::unique_ptr<Producer> producer;
+  std::optional<ProducerQueueGauge> queue_gauge;  // after the producer it reads
   std::vector<std::unique_ptr<SourceRunner>> sources;
   std::vector<std::unique_ptr<SinkRunner>> sinks;
+  std::vector<StepTelemetry*> source_states, sink_states;  // the runners' telemetry, in the same order
+  // After the runners, so it is destroyed (stopped) before them: it reads their telemetry.
+  std::unique_ptr<HttpServer> http;
   StoredDownstream downstream;  // the embedded broker's records are durable once these sinks stored them
   std::string bootstrap = config.kafka.bootstrap_servers;
   std::string group_suffix;  // the embedded broker's identity in the offsets' key
   try {
+    // Bound first: a port in use is a start-up error before anything connects.
+    if (config.http.on()) http = std::make_unique<HttpServer>(config.http, telemetry);
     if (config.kafka.embedded()) {
       if (options.only != RunOptions::Only::all)
         spdlog::warn("the embedded broker lives in this process only; to split sources and sinks "
@@ -130,9 +165,10 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
       PluginContext ctx{config.name, step.name, step.topic, group, pipeline_dir(config), &telemetry.registry()};
       SinkLog log{bootstrap, group, broker != nullptr, only_reader(config, options, step)};
       try {
+        StepTelemetry& state = telemetry.add_step(step, "sink");
         sinks.push_back(std::make_unique<SinkRunner>(config, step, step.plugin->make_sink(step.values, ctx), log,
-                                                     stop, SinkLimits{options.exit_after},
-                                                     telemetry.add_step(step, "sink")));
+                                                     stop, SinkLimits{options.exit_after}, state));
+        sink_states.push_back(&state);
         downstream.add(*sinks.back(), group);
       } catch (const Error& e) {
         // Assigned directly, the sink reads its stored offsets here, where a
@@ -147,11 +183,13 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     }
     if (run_sources && !config.sources.empty()) {
       producer = std::make_unique<Producer>(config.kafka, bootstrap);
+      queue_gauge.emplace(telemetry.registry(), *producer);
       for (const auto& step : config.sources) {
         PluginContext ctx{config.name, step.name, step.topic, {}, pipeline_dir(config), &telemetry.registry()};
-        sources.push_back(std::make_unique<SourceRunner>(
-            step, step.plugin->make_source(step.values, ctx), *producer, stop, telemetry.add_step(step, "source"),
-            broker && run_sinks ? &downstream : nullptr));
+        StepTelemetry& state = telemetry.add_step(step, "source");
+        sources.push_back(std::make_unique<SourceRunner>(step, step.plugin->make_source(step.values, ctx), *producer,
+                                                         stop, state, broker && run_sinks ? &downstream : nullptr));
+        source_states.push_back(&state);
       }
     }
   } catch (const std::exception& e) {
@@ -159,38 +197,59 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     return failures.config() ? kExitConfig : kExitRuntime;
   }
 
+  if (http) {
+    add_tap_routes(http->routes(), telemetry);
+    add_page_routes(http->routes());
+    http->start();  // every step's telemetry exists now; the runners' threads start next
+  }
+
   std::vector<std::unique_ptr<Worker>> sink_workers, source_workers;
-  for (auto& sink : sinks) {
+  // The state /ready reports, as far as the run knows it: a step is up
+  // once its runner exists (connected) and its thread runs, stopped or
+  // failed when the thread ends (the runners refine it: retrying and why).
+  for (size_t i = 0; i < sinks.size(); ++i) {
     sink_workers.push_back(std::make_unique<Worker>());
-    start(*sink_workers.back(), failures, sink->name(), [&failures, &stop, s = sink.get()] {
+    start(*sink_workers.back(), failures, sinks[i]->name(), [&failures, &stop, s = sinks[i].get(), t = sink_states[i]] {
       try {
+        t->set_state(StepState::up);
         s->run();
+        t->set_state(StepState::stopped);
       } catch (const Error& e) {
         // A stop that interrupted the batch in hand (a script ended mid-call)
         // loses nothing: the batch was not written, so the next run reads it.
-        if (stop.requested() && (e.retriable() || e.stopped()))
+        if (stop.requested() && (e.retriable() || e.stopped())) {
           spdlog::info("{}: {}; the batch in hand is left for the next run", s->name(), e.what());
-        else
+          t->set_state(StepState::stopped);
+        } else {
           failures.record(s->name(), e);
+          t->set_state(StepState::failed, e.what());
+        }
       } catch (const std::exception& e) {
         failures.record(s->name(), e);
+        t->set_state(StepState::failed, e.what());
       }
     });
   }
-  for (auto& source : sources) {
+  for (size_t i = 0; i < sources.size(); ++i) {
     source_workers.push_back(std::make_unique<Worker>());
-    start(*source_workers.back(), failures, source->name(), [&failures, &stop, s = source.get()] {
+    start(*source_workers.back(), failures, sources[i]->name(),
+          [&failures, &stop, s = sources[i].get(), t = source_states[i]] {
       try {
+        t->set_state(StepState::up);
         s->run();
+        t->set_state(StepState::stopped);
       } catch (const Error& e) {
-        if (!(stop.requested() && (e.retriable() || e.stopped()))) failures.record(s->name(), e);
+        bool stopped = stop.requested() && (e.retriable() || e.stopped());
+        if (!stopped) failures.record(s->name(), e);
+        t->set_state(stopped ? StepState::stopped : StepState::failed, stopped ? "" : e.what());
       } catch (const std::exception& e) {
         failures.record(s->name(), e);
+        t->set_state(StepState::failed, e.what());
       }
     });
   }
 
-  Progress progress(config.name, sources, sinks, producer.get());
+  Progress progress(config.name, sources, sinks, producer.get(), telemetry);
   bool sources_finished = sources.empty();
   auto next_report = std::chrono::steady_clock::now() + options.progress_every;
   while (!(all_done(source_workers) && all_done(sink_workers))) {

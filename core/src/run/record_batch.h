@@ -43,6 +43,8 @@ class RecordBatch {
   bool empty() const { return records_.empty(); }
   size_t size() const { return records_.size(); }
   size_t bytes() const { return bytes_; }
+  // The records' own bytes: keys, values and headers (what metrics count).
+  size_t payload_bytes() const { return arena_.size(); }
 
   // Views into the arena: valid until the next add() or clear().
   Message view(size_t i, std::string_view topic) const;

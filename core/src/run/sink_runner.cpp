@@ -32,6 +32,7 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
       stop_(stop),
       limits_(limits),
       telemetry_(telemetry),
+      metrics_(telemetry),
       common_(step.sink_common),
       pending_(static_cast<size_t>(common_.batch_max_rows), static_cast<size_t>(common_.batch_max_bytes)),
       in_flight_(static_cast<size_t>(common_.batch_max_rows), static_cast<size_t>(common_.batch_max_bytes)) {
@@ -39,7 +40,7 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   // Rejected records reach only a sink with a dead letter of its own (written
   // in the batch's transaction); for others they are counted and logged.
   if (!step.transforms.scripts.empty())
-    transforms_ = std::make_unique<SinkTransforms>(step, sink_->keeps_rejects());
+    transforms_ = std::make_unique<SinkTransforms>(step, sink_->keeps_rejects(), telemetry_);
   ConsumerSettings settings;
   settings.group = log.group;
   settings.fresh_log = log.fresh_log;
@@ -48,6 +49,7 @@ SinkRunner::SinkRunner(const PipelineConfig& pipeline, const StepConfig& step,
   settings.start_from_latest = common_.start_from == "latest";
   settings.skip_expired = common_.on_expired == "skip";
   consumer_ = std::make_unique<Consumer>(pipeline.kafka, log.bootstrap, settings, *this);
+  metrics_.start_lag_monitor(consumer_->handle(), topic_);
   // Reserved once (pages cost memory only when written): growing by doubling
   // would hold the old and the new array at once.
   if (!transforms_)
@@ -60,6 +62,7 @@ SinkRunner::~SinkRunner() {
   // the group. A batch already with the writer is whole: it may finish.
   pending_.clear();
   stop_writer();
+  metrics_.stop_lag_monitor();
   // librdkafka's handle waits, when destroyed, for every message it handed out.
   drop_polled(nullptr);
   consumer_.reset();
@@ -97,6 +100,7 @@ std::map<int32_t, int64_t> SinkRunner::on_assign(const std::vector<int32_t>& par
   std::map<int32_t, int64_t> start = sink_->on_assign(topic_, partitions, committed);
   for (const auto& [partition, offset] : start) next_offset_[partition] = offset;
   note_stored(start);
+  metrics_.assigned(partitions, start);
   return start;
 }
 
@@ -123,6 +127,7 @@ void SinkRunner::on_revoke(const std::vector<int32_t>& partitions) {
   // Read but in no batch: whoever gets the partitions reads them again.
   drop_polled(nullptr);
   sink_->on_revoke(topic_, partitions);
+  metrics_.revoked(partitions);
   for (int32_t p : partitions) next_offset_.erase(p);
 }
 
@@ -135,6 +140,7 @@ void SinkRunner::run() {
   try {
     do {
       while (!stop_.requested() && !finished()) {
+        telemetry_.beat();
         fill_batch();
         hand_over();
         lag_.store(consumer_->lag(), std::memory_order_relaxed);
@@ -145,11 +151,19 @@ void SinkRunner::run() {
   } catch (const Error& e) {
     // A stop cut a wait short (the sink's retry while partitions were
     // assigned): nothing was read, nothing is lost.
-    if (!(e.stopped() && stop_.requested())) throw;
+    if (!(e.stopped() && stop_.requested())) {
+      telemetry_.set_state(StepState::failed, e.what());
+      throw;
+    }
     spdlog::info("{}: {}", name_, e.what());
+  } catch (const std::exception& e) {
+    telemetry_.set_state(StepState::failed, e.what());
+    throw;
   }
   consumer_->close();
   stop_writer();
+  metrics_.stop_lag_monitor();
+  telemetry_.set_state(StepState::stopped);
   if (written() > 0) {
     double seconds = std::chrono::duration<double>(last_batch_at_ - *first_record_at_).count();
     spdlog::info("{}: {} records in {:.2f}s, {:.0f} records/s (from the first record received to the last written)",
@@ -212,8 +226,17 @@ void SinkRunner::prepare(Batch& batch) {
   const RecordBatch& records = batch.records;
   // Transforms run once per batch: a retried write reuses what they made,
   // since scripts may keep state. Without them the writer takes its views.
-  if (transforms_) transforms_->apply(records, topic_, batch.views);
-  for (size_t i = 0; i < records.size(); ++i) batch.next[records.partition(i)] = records.offset(i) + 1;
+  if (transforms_) transforms_->apply(records, topic_, batch.views, batch.reject_classes);
+  // Records come in runs of one partition: one map update per run.
+  for (size_t i = 0, n = records.size(); i < n;) {
+    const int32_t partition = records.partition(i);
+    size_t last = i;
+    while (last + 1 < n && records.partition(last + 1) == partition) ++last;
+    batch.next[partition] = records.offset(last) + 1;
+    batch.first.try_emplace(partition, SinkMetrics::First{records.offset(i), records.timestamp_ms(i)});
+    i = last + 1;
+  }
+  metrics_.consumed(records, batch.first);
 }
 
 // Prepares the consumed batch while the writer is still on the previous
@@ -234,7 +257,8 @@ void SinkRunner::hand_over() {
 // Waits until the writer is idle and takes in how its batch ended.
 void SinkRunner::settle() {
   std::unique_lock lock(hand_mutex_);
-  hand_cv_.wait(lock, [this] { return !busy_; });
+  // Waiting on the writer (a retried write) is progress too, for /health.
+  while (!hand_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return !busy_; })) telemetry_.beat();
   if (std::exception_ptr failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
   if (std::exchange(left_unwritten_, false)) {
     // The stop came while a write was being retried (or waited on its
@@ -264,6 +288,7 @@ void SinkRunner::recover_from_fencing(const std::string& why, size_t batch_size)
   spdlog::warn("{}: fenced, batch of {} rolled back; {}: {}", name_, batch_size,
                revoking_ ? "its partitions are being reassigned anyway" : "re-reading stored offsets and seeking", why);
   handed_ -= batch_size;  // to be consumed again
+  metrics_.fenced();
   // Where each partition's dropped records begin: a partition the sink has
   // stored no offset for is read again from there.
   std::map<int32_t, int64_t> dropped_from;
@@ -351,17 +376,20 @@ bool SinkRunner::write(Batch& batch) {
     for (size_t i = 0; i < batch.records.size(); ++i) write_views_.push_back(batch.records.view(i, topic_));
     views = write_views_;
   }
+  tap_given(views);
   if (!views.empty()) {
     int failed = 0;
     try {
       retry(
           [&] {
+            metrics_.attempt();
             sink_->write(views);
             sink_->flush();
           },
           stop_, kWriteRetry,
           [&](const Error& e, int failures) {
             if (failures == 1) spdlog::warn("{}: write failed, retrying with backoff: {}", name_, e.what());
+            metrics_.retrying(e);
             failed = failures;
           });
     } catch (const Error& e) {
@@ -372,13 +400,28 @@ bool SinkRunner::write(Batch& batch) {
       }
       throw;
     }
-    if (failed > 0) spdlog::info("{}: write succeeded again after {} retries", name_, failed);
+    if (failed > 0) {
+      spdlog::info("{}: write succeeded again after {} retries", name_, failed);
+      metrics_.recovered();
+    }
   }
   note_stored(batch.next);  // durable in the sink (its flush returned), whatever Kafka's commit does
   commit_with_retry(batch.next);
+  metrics_.stored(batch.records, views, batch.reject_classes,
+                  views.empty() ? std::nullopt : sink_->last_write(), batch.next);
   written_.fetch_add(batch.records.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();
   return true;
+}
+
+// What the sink is given (after its transforms), for an open tap: copied
+// only while one is open, otherwise one relaxed load per batch.
+void SinkRunner::tap_given(std::span<const Message> views) {
+  if (!telemetry_.tap.watched()) return;
+  for (const Message& m : views)
+    if (!m.dropped && m.reject_reason.empty())
+      telemetry_.tap.offer(m.topic, m.partition, m.offset, m.timestamp_ms,
+                           m.has_key ? std::optional(m.key) : std::nullopt, m.value);
 }
 
 void SinkRunner::commit_with_retry(const std::map<int32_t, int64_t>& next) {

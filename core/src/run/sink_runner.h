@@ -22,6 +22,7 @@
 #include "kafka/consumer.h"
 #include "observe/telemetry.h"
 #include "run/record_batch.h"
+#include "run/sink_metrics.h"
 #include "run/sink_transforms.h"
 #include "run/stop_signal.h"
 #include "sluice/sink.h"
@@ -77,10 +78,14 @@ class SinkRunner : public RebalanceListener {
     RecordBatch records;
     std::vector<Message> views;  // what transforms made of the records (without them: none)
     std::map<int32_t, int64_t> next;  // per partition: the offset after the batch
+    std::map<int32_t, SinkMetrics::First> first;  // per partition: its first record in the batch
+    RejectClasses reject_classes;  // the transforms' rejects among the views
     void clear() {
       views.clear();
       records.clear();
       next.clear();
+      first.clear();
+      reject_classes.clear();
     }
   };
 
@@ -99,6 +104,7 @@ class SinkRunner : public RebalanceListener {
   // On the writer thread.
   void writer_loop();
   bool write(Batch& batch);
+  void tap_given(std::span<const Message> views);
   void commit_with_retry(const std::map<int32_t, int64_t>& next);
 
   std::string name_, topic_;
@@ -106,6 +112,7 @@ class SinkRunner : public RebalanceListener {
   StopSignal& stop_;
   SinkLimits limits_;
   StepTelemetry& telemetry_;  // counters, state and lag, for /metrics and /api/status
+  SinkMetrics metrics_;       // its lag monitor is stopped before consumer_ goes
   SinkCommon common_;  // the step's common options, defaults from their table
   std::unique_ptr<Consumer> consumer_;  // after the members its callbacks use
 

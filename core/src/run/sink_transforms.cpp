@@ -26,12 +26,18 @@ class BatchMeta final : public LazyMeta {
 
 }  // namespace
 
-SinkTransforms::SinkTransforms(const StepConfig& step, bool sink_has_dead_letter)
+SinkTransforms::SinkTransforms(const StepConfig& step, bool sink_has_dead_letter, StepTelemetry& telemetry)
     : chain_(step.transforms.scripts, TransformLimits{step.transforms.instructions, step.transforms.memory_bytes}),
       dead_letter_(sink_has_dead_letter),
-      reject_log_(step.name, "the sink has no dead letter, so it is not written") {}
+      reject_log_(step.name, "the sink has no dead letter, so it is not written"),
+      telemetry_(telemetry) {
+  chain_.attach_metrics(telemetry.registry(), telemetry.labels());
+}
 
-void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views) {
+void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views,
+                           std::vector<std::pair<size_t, const char*>>& reject_classes) {
+  reject_classes.clear();
+  uint64_t dropped = 0;
   Made& made = made_[turn_ ^= 1];
   made.arena.clear();
   made.reasons.clear();
@@ -56,14 +62,23 @@ void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic
       if (!dead_letter_) {
         reject_log_.rejected(topic + "/" + std::to_string(base.partition) + " at offset " + std::to_string(base.offset),
                              chain_.reason());
+        RejectedRecord r;
+        r.topic = topic;
+        r.partition = base.partition;
+        r.offset = base.offset;
+        r.reason = chain_.reason();
+        r.record = std::string(base.value.substr(0, RejectedRecord::kRecordCut));
+        telemetry_.reject(chain_.reject_class(), std::move(r));
         continue;
       }
+      reject_classes.emplace_back(views.size(), chain_.reject_class());
       const size_t begin = made.reasons.size();
       made.reasons += chain_.reason();
       made.pending.push_back({views.size(), outcome, 0, begin, made.reasons.size()});
       views.push_back(base);
     } else if (outcome == TransformOutcome::drop) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
+      ++dropped;
       if (!dead_letter_) continue;
       views.push_back(base);
       views.back().dropped = true;  // so that its offset is stored as consumed
@@ -74,6 +89,7 @@ void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic
       }
     }
   }
+  telemetry_.dropped.add(dropped);
   // The buffers no longer grow: their views can be taken.
   for (const Pending& p : made.pending) {
     Message& v = views[p.view];

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/pipeline.h"
+#include "observe/telemetry.h"
 #include "run/record_batch.h"
 #include "run/reject_log.h"
 #include "sluice/message.h"
@@ -22,13 +23,18 @@ namespace sluice {
 
 class SinkTransforms {
  public:
-  SinkTransforms(const StepConfig& step, bool sink_has_dead_letter);
+  // Rejects that are not written anywhere are reported to `telemetry` here;
+  // those a dead letter takes are reported once stored (the sink runner's).
+  SinkTransforms(const StepConfig& step, bool sink_has_dead_letter, StepTelemetry& telemetry);
 
   // Runs the chain once per consumed record. `views` is cleared and filled;
   // they point into `consumed` or into what this made of it, which stays
   // valid until the call after next, so that one batch can be written while
   // the next is transformed.
-  void apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views);
+  // `reject_classes` (cleared and filled) says which views are rejects, and
+  // the class of their reason.
+  void apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views,
+             std::vector<std::pair<size_t, const char*>>& reject_classes);
 
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
@@ -53,6 +59,7 @@ class SinkTransforms {
   TransformChain chain_;
   bool dead_letter_;
   RejectLog reject_log_;
+  StepTelemetry& telemetry_;
   Made made_[2];
   size_t turn_ = 0;
   std::atomic<uint64_t> dropped_{0}, rejected_{0};

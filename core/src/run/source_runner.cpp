@@ -16,7 +16,12 @@ SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> sourc
       topic_(producer.topic(step.topic)),
       stop_(stop),
       telemetry_(telemetry),
-      downstream_(downstream) {
+      downstream_(downstream),
+      delivered_(producer.delivery_counts(
+          {telemetry.records_out, telemetry.bytes_out,
+           telemetry.registry().counter("sluice_source_delivery_failures_total",
+                                        "Records of a source whose delivery to Kafka failed for good",
+                                        telemetry.labels())})) {
   if (auto it = step.values.find("key"); it != step.values.end())
     if (auto* field = std::get_if<std::string>(&it->second)) key_.emplace(*field);
   if (!step.transforms.scripts.empty()) {
@@ -24,10 +29,39 @@ SourceRunner::SourceRunner(const StepConfig& step, std::unique_ptr<Source> sourc
                                               TransformLimits{step.transforms.instructions, step.transforms.memory_bytes});
     if (!step.transforms.dead_letter_topic.empty()) dead_letter_ = producer.topic(step.transforms.dead_letter_topic);
     reject_log_ = std::make_unique<RejectLog>(name_, dead_letter_ ? "sent to the dead-letter topic" : "no dead_letter_topic, so it is not produced");
+    chain_->attach_metrics(telemetry.registry(), telemetry.labels());
   }
 }
 
-void SourceRunner::run() { source_->run(*this); }
+void SourceRunner::run() {
+  telemetry_.set_state(StepState::up);
+  try {
+    source_->run(*this);
+  } catch (const Error& e) {
+    telemetry_.set_state(stop_.requested() && (e.retriable() || e.stopped()) ? StepState::stopped : StepState::failed,
+                         e.what());
+    throw;
+  } catch (const std::exception& e) {
+    telemetry_.set_state(StepState::failed, e.what());
+    throw;
+  }
+  telemetry_.set_state(StepState::stopped);
+}
+
+// One relaxed add per record; the heartbeat's clock is read once per 1024.
+void SourceRunner::emitted_one() {
+  telemetry_.records_in.add();
+  static thread_local uint32_t since_beat = 0;
+  if ((++since_beat & 1023) == 0) telemetry_.beat();
+}
+
+void SourceRunner::rejected_one(std::string_view value) {
+  RejectedRecord r;
+  r.topic = topic_name_;
+  r.reason = chain_->reason();
+  r.record = std::string(value.substr(0, RejectedRecord::kRecordCut));
+  telemetry_.reject(chain_->reject_class(), std::move(r));
+}
 
 void SourceRunner::emit(std::string_view value, std::optional<std::string_view> key) {
   // A source may emit from several threads; the transform chain and the key
@@ -40,12 +74,15 @@ void SourceRunner::emit(std::string_view value, std::optional<std::string_view> 
   if (!key && key_) {
     // The extracted key lives in the extractor until its next call.
     std::lock_guard lock(emit_mutex_);
-    producer_.produce(topic_, key_->extract(value), value, stop_.flag());
-    emitted_.fetch_add(1, std::memory_order_relaxed);
+    std::optional<std::string_view> extracted = key_->extract(value);
+    tap_produced(extracted, value);
+    producer_.produce(topic_, extracted, value, stop_.flag(), delivered_);
+    emitted_one();
     return;
   }
-  producer_.produce(topic_, key, value, stop_.flag());
-  emitted_.fetch_add(1, std::memory_order_relaxed);
+  tap_produced(key, value);
+  producer_.produce(topic_, key, value, stop_.flag(), delivered_);
+  emitted_one();
 }
 
 void SourceRunner::emit_transformed(std::string_view value, std::optional<std::string_view> key) {
@@ -59,13 +96,13 @@ void SourceRunner::emit_transformed(std::string_view value, std::optional<std::s
   arena_.clear();
   outputs_.clear();
   TransformOutcome outcome = chain_->run(value, meta, arena_, outputs_);
-  emitted_.fetch_add(1, std::memory_order_relaxed);
+  emitted_one();
   if (outcome == TransformOutcome::drop) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    telemetry_.dropped.add();
     return;
   }
   if (outcome == TransformOutcome::reject) {
-    rejected_.fetch_add(1, std::memory_order_relaxed);
+    rejected_one(value);
     if (dead_letter_) {
       headers_.assign({{"sluice.reason", chain_->reason()}});
       producer_.produce(dead_letter_, key, value, headers_, stop_.flag());
@@ -82,11 +119,13 @@ void SourceRunner::emit_transformed(std::string_view value, std::optional<std::s
     else if (key_ && !key_given) k = key_->extract(v);  // the key field of what the transforms made
     headers_.clear();
     for (const auto& [name, text] : out.headers) headers_.emplace_back(name, text);
-    producer_.produce(topic_, k, v, headers_, stop_.flag());
+    tap_produced(k, v);
+    producer_.produce(topic_, k, v, headers_, stop_.flag(), delivered_);
   }
 }
 
 bool SourceRunner::wait_for(double seconds) {
+  telemetry_.beat();
   if (seconds <= 0) return !stop_.requested();
   return !stop_.wait_for(std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(seconds)));
 }

@@ -39,9 +39,9 @@ class SourceRunner : public Emitter {
   const std::string& name() const { return name_; }
   const std::string& topic() const { return topic_name_; }
   bool finite() const { return source_->finite(); }
-  uint64_t emitted() const { return emitted_.load(std::memory_order_relaxed); }
-  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+  uint64_t emitted() const { return telemetry_.records_in.value(); }
+  uint64_t dropped() const { return telemetry_.dropped.value(); }
+  uint64_t rejected() const { return telemetry_.rejected(); }
 
  private:
   std::string name_, topic_name_;
@@ -52,7 +52,14 @@ class SourceRunner : public Emitter {
   StopSignal& stop_;
   StepTelemetry& telemetry_;  // counters and state, for /metrics and /api/status
   const StoredDownstream* downstream_;
-  std::atomic<uint64_t> emitted_{0}, dropped_{0}, rejected_{0};
+  DeliveryCounts* delivered_;  // Kafka's acknowledgements of this step's records (the producer's)
+  void emitted_one();
+  void rejected_one(std::string_view value);
+
+  // What is produced (after the transforms), for an open tap; otherwise one relaxed load.
+  void tap_produced(std::optional<std::string_view> key, std::string_view value) {
+    if (telemetry_.tap.watched()) telemetry_.tap.offer(topic_name_, -1, -1, -1, key, value);
+  }
 
   // Transforms run before producing: a reject goes to the dead-letter topic.
   void emit_transformed(std::string_view value, std::optional<std::string_view> key);

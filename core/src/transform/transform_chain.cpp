@@ -168,15 +168,44 @@ void TransformChain::reload() {
 
 bool TransformChain::reject(std::string reason) {
   reason_ = std::move(reason);
+  reject_class_ = "transform";
   return false;
 }
 
-bool TransformChain::reject_failed_call(const std::string& script, int status) {
+void TransformChain::attach_metrics(metrics::Registry& registry, const metrics::Labels& labels) {
+  counters_.clear();
+  for (const Script& script : engine_->scripts) {
+    metrics::Labels l = labels;
+    l.emplace_back("script", script.name);
+    auto limit = [&](const char* which) {
+      metrics::Labels with_limit = l;
+      with_limit.emplace_back("limit", which);
+      return &registry.counter("sluice_lua_budget_rejects_total",
+                               "Records a script rejected for running out of its instruction budget or memory cap",
+                               with_limit);
+    };
+    counters_.push_back({&registry.counter("sluice_lua_calls_total", "Calls of a script's transform", l),
+                         &registry.counter("sluice_lua_errors_total",
+                                           "Calls of a script's transform that raised an error (budget trips not included)", l),
+                         limit("instructions"), limit("memory")});
+  }
+}
+
+bool TransformChain::reject_failed_call(size_t index, int status) {
+  const std::string& script = engine_->scripts[index].name;
   std::string message = engine_->lua.pop_error(status);
   if (engine_->lua.spoiled()) spoiled_ = true;
-  if (engine_->lua.trip() == BudgetTrip::stopped) stopped_ = true;
+  const BudgetTrip trip = engine_->lua.trip();
+  if (trip == BudgetTrip::stopped) stopped_ = true;
   if (message.compare(0, script.size() + 1, script + ":") != 0) message = script + ": " + message;
-  return reject(std::move(message));
+  const bool budget = trip == BudgetTrip::instructions || trip == BudgetTrip::time || trip == BudgetTrip::memory;
+  if (index < counters_.size()) {
+    const ScriptCounters& c = counters_[index];
+    (budget ? (trip == BudgetTrip::memory ? c.memory : c.instructions) : c.errors)->add();
+  }
+  reject(std::move(message));
+  reject_class_ = budget ? "budget" : "script_error";
+  return false;
 }
 
 namespace {
@@ -224,6 +253,7 @@ TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& m
   encode_error_.clear();
   if (!decode(value)) {
     reason_ = "the record cannot be read: " + engine_->lua.pop_error(decode_status_);
+    reject_class_ = engine_->lua.trip() == BudgetTrip::none ? "invalid_json" : "budget";
     spoiled_ = engine_->lua.spoiled();
     lua_settop(L, top);
     if (engine_->lua.trip() == BudgetTrip::stopped) {
@@ -235,11 +265,13 @@ TransformOutcome TransformChain::run(std::string_view value, const RecordMeta& m
   if (lua_gettop(L) == top || lua_isnil(L, -1)) {
     lua_settop(L, top);
     reason_ = "not valid JSON: " + encode_error_;
+    reject_class_ = "invalid_json";
     return TransformOutcome::reject;
   }
   if (!lua_istable(L, -1)) {
     lua_settop(L, top);
     reason_ = "not a JSON object: " + std::string(value.substr(0, 64));
+    reject_class_ = "invalid_json";
     return TransformOutcome::reject;
   }
   static const Carried nothing_set;
@@ -271,8 +303,9 @@ bool TransformChain::step(size_t i, int record, const Carried& carried, std::str
   lua_rawgeti(L, LUA_REGISTRYINDEX, script.function_ref);
   lua_pushvalue(L, record);
   lua_rawgeti(L, LUA_REGISTRYINDEX, engine_->meta_ref);
+  if (i < counters_.size()) counters_[i].calls->add();
   int status = engine_->lua.call(2, 2);
-  if (status != LUA_OK) return reject_failed_call(script.name, status);
+  if (status != LUA_OK) return reject_failed_call(i, status);
   Carried mine = std::move(pending_);
   const int result = base + 1, extra = base + 2;
   bool ok = true;
@@ -330,11 +363,13 @@ bool TransformChain::emit(int record, const Carried& carried, std::string& out,
     EncodeWork work{&out, &encode_error_, {&LuaBudget::of(L), limits_.memory_bytes}, false};
     const std::string& last = engine_->scripts.back().name;
     if (const int status = engine_->lua.protect(encode_record, &work, record, 0); status != LUA_OK)
-      return reject_failed_call(last, status);
+      return reject_failed_call(engine_->scripts.size() - 1, status);
     if (!work.encoded) {
       if (engine_->lua.spoiled()) spoiled_ = true;
       if (engine_->lua.trip() == BudgetTrip::stopped) stopped_ = true;
-      return reject(last + ": the record cannot be encoded: " + encode_error_);
+      reject(last + ": the record cannot be encoded: " + encode_error_);
+      reject_class_ = engine_->lua.trip() == BudgetTrip::memory ? "budget" : "script_error";
+      return false;
     }
     o.value_end = out.size();
   }

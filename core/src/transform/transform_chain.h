@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/metrics.h"
 #include "transform/lua_json.h"
 #include "transform/lua_record.h"
 #include "transform/lua_state.h"
@@ -76,6 +77,13 @@ class TransformChain {
                        std::vector<TransformOutput>& outputs);
 
   const std::string& reason() const { return reason_; }
+  // The class of the last reject's reason (a fixed word for metrics):
+  // "transform", "script_error", "budget" or "invalid_json".
+  const char* reject_class() const { return reject_class_; }
+
+  // Counts calls, errors and budget rejects per script in `registry` (labels
+  // `labels` and script = its file name). Without it nothing is counted.
+  void attach_metrics(metrics::Registry& registry, const metrics::Labels& labels);
   size_t size() const { return engine_->scripts.size(); }
   // How many times the Lua state was made again after a call spoiled it.
   int reloads() const { return reloads_; }
@@ -112,7 +120,11 @@ class TransformChain {
   bool emit(int record, const Carried& carried, std::string& out, std::vector<TransformOutput>& outputs);
   bool reject(std::string reason);
   // A call failed: its reason, and what its trip means for the state.
-  bool reject_failed_call(const std::string& script, int status);
+  bool reject_failed_call(size_t script, int status);
+  struct ScriptCounters {
+    metrics::Counter *calls, *errors, *instructions, *memory;
+  };
+  std::vector<ScriptCounters> counters_;  // per script, when attached
   void reload();
   // Pushes the decoded record (or nothing, when not JSON: encode_error_ says
   // why); false when building it failed in Lua (decode_status_, error pushed).
@@ -129,6 +141,7 @@ class TransformChain {
   const Carried* current_ = nullptr;
   Carried pending_;
   std::string reason_, encode_error_;
+  const char* reject_class_ = "transform";
   // The record as it came in, while run() works on it: when a script hands
   // it on unchanged, its output is the input text instead of an encoding.
   int input_index_ = 0;

@@ -74,10 +74,27 @@ PgConn connect(const std::string& conninfo, const char* connect_timeout = nullpt
   return conn;
 }
 
+// The sink's own metrics; none when the context has no registry.
+struct PgMetrics {
+  explicit PgMetrics(const sluice::PluginContext& ctx) {
+    if (!ctx.metrics) return;
+    const sluice::metrics::Labels labels{{"step", ctx.name}};
+    copy = &ctx.metrics->histogram("sluice_sink_copy_seconds",
+                                   "Time a batch's rows took to stream and finish by COPY into PostgreSQL", labels,
+                                   sluice::metrics::duration_buckets());
+    commit = &ctx.metrics->histogram("sluice_sink_commit_seconds", "Time PostgreSQL took to COMMIT a batch", labels,
+                                     sluice::metrics::duration_buckets());
+    reconnects = &ctx.metrics->counter("sluice_sink_reconnects_total",
+                                       "Connections to PostgreSQL made again after the first", labels);
+  }
+  sluice::metrics::Histogram *copy = nullptr, *commit = nullptr;
+  sluice::metrics::Counter* reconnects = nullptr;
+};
+
 class PostgresSink : public sluice::Sink {
  public:
   PostgresSink(const PgSinkConfig& config, const sluice::PluginContext& ctx)
-      : config_(config), offsets_(config.offsets_table, ctx.group, ctx.topic) {
+      : config_(config), offsets_(config.offsets_table, ctx.group, ctx.topic), metrics_(ctx) {
     PGconn* conn = connection();
     TablePlan plan = plan_table(conn, config_);
     schema_ = plan.schema;
@@ -140,15 +157,20 @@ class PostgresSink : public sluice::Sink {
 
   bool keeps_rejects() const override { return true; }
 
+  std::optional<sluice::SinkWriteReport> last_write() const override { return report_; }
+
   void on_revoke(const std::string&, const std::vector<int32_t>& partitions) override { offsets_.forget(partitions); }
 
   void write(std::span<const sluice::Message> batch) override {
     PGconn* conn = connection();
+    report_.reset();
     try {
       writer_->begin(conn);
       encode(conn, batch);
+      const size_t encode_rejects = encoded_.rejects.size();
       const auto outcome = writer_->finish(conn, encoded_, batch, offsets_, next_);
       WriteTimings& timings = writer_->timings();
+      if (outcome == BatchWriter::Outcome::committed) report(batch, encode_rejects, timings);
       timings.end_batch(encoded_.row_end.size());
       spdlog::debug("postgres sink: batch of {} rows: {}", encoded_.row_end.size(), timings.last_batch());
       if (outcome == BatchWriter::Outcome::fenced)
@@ -156,8 +178,12 @@ class PostgresSink : public sluice::Sink {
                                             " are not what this instance expected (another instance wrote "
                                             "them, or an earlier commit's outcome was not received)");
     } catch (const Error& e) {
-      if (e.error_class() == ErrorClass::retriable) drop_connection();
-      else if (PQstatus(conn) == CONNECTION_OK) PgResult(PQexec(conn, "ROLLBACK"));
+      if (e.error_class() == ErrorClass::retriable) {
+        drop_connection();
+        // Shown as the sink's state reason (/ready): it must say what failed.
+        throw Error(ErrorClass::retriable, std::string("PostgreSQL: ") + e.what());
+      }
+      if (PQstatus(conn) == CONNECTION_OK) PgResult(PQexec(conn, "ROLLBACK"));
       throw;
     }
   }
@@ -167,7 +193,29 @@ class PostgresSink : public sluice::Sink {
     if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return conn_.get();
     conn_.reset();
     conn_ = connect(config_.conninfo);
+    if (connected_once_ && metrics_.reconnects) metrics_.reconnects->add();
+    connected_once_ = true;
     return conn_.get();
+  }
+
+  // What a committed batch did, for the runner's metrics: rejects found while
+  // encoding are a column's (or a transform's), those found by COPY or COMMIT
+  // the database's constraints.
+  void report(std::span<const sluice::Message> batch, size_t encode_rejects, const WriteTimings& timings) {
+    report_rejects_.clear();
+    size_t refused_rows = 0;
+    for (size_t i = 0; i < encoded_.rejects.size(); ++i) {
+      const auto& r = encoded_.rejects[i];
+      const bool transform = !batch[r.message].reject_reason.empty();
+      refused_rows += i >= encode_rejects;
+      report_rejects_.push_back({r.message, transform ? "transform" : i < encode_rejects ? "column" : "constraint", r.reason});
+    }
+    report_ = sluice::SinkWriteReport{encoded_.row_end.size() - std::min(refused_rows, encoded_.row_end.size()),
+                                      report_rejects_};
+    using Seconds = std::chrono::duration<double>;
+    if (metrics_.copy)
+      metrics_.copy->observe(Seconds(timings.in_batch(WriteStep::send) + timings.in_batch(WriteStep::copy_end)).count());
+    if (metrics_.commit) metrics_.commit->observe(Seconds(timings.in_batch(WriteStep::commit)).count());
   }
 
   void drop_connection() { conn_.reset(); }
@@ -224,6 +272,10 @@ class PostgresSink : public sluice::Sink {
   std::unique_ptr<BatchWriter> writer_;
   EncodedBatch encoded_;
   std::map<int32_t, int64_t> next_;
+  PgMetrics metrics_;
+  bool connected_once_ = false;
+  std::vector<sluice::SinkReject> report_rejects_;
+  std::optional<sluice::SinkWriteReport> report_;
 };
 
 }  // namespace

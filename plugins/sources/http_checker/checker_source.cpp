@@ -83,7 +83,7 @@ class InFlight {
 }  // namespace
 
 CheckerSource::CheckerSource(const CheckerConfig& config, const sluice::PluginContext& ctx)
-    : config_(with_paths_from(config, ctx.pipeline_dir)), name_(ctx.name) {
+    : config_(with_paths_from(config, ctx.pipeline_dir)), name_(ctx.name), metrics_(ctx.metrics, ctx.name) {
   init_curl_once();
   targets_ = load_targets(config_, name_);
   session_.user_agent = config_.user_agent;
@@ -157,6 +157,7 @@ void CheckerSource::run_worker(size_t worker, size_t workers, sluice::Emitter& e
   uint64_t skipped_reported = 0;
 
   InFlight in_flight(multi, slots);
+  CheckerMetrics::Worker metrics(metrics_);
   auto next_log = started + config_.log_every;
   while (!emitter.stopping() && !abort_) {
     auto now = Clock::now();
@@ -167,6 +168,7 @@ void CheckerSource::run_worker(size_t worker, size_t workers, sluice::Emitter& e
       Check* check = slots.acquire();
       auto lag = std::chrono::duration_cast<std::chrono::microseconds>(due->lag);
       counters_.add_lag(static_cast<uint64_t>(lag.count()));
+      metrics.started(due->lag);
       check->start(targets_[mine[due->target]], due->target);
       multi.add(check->easy());
       counters_.in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -187,6 +189,7 @@ void CheckerSource::run_worker(size_t worker, size_t workers, sluice::Emitter& e
       scheduler.done(check->target_index(), Clock::now());
       counters_.in_flight.fetch_sub(1, std::memory_order_relaxed);
       counters_.skipped_slots.fetch_add(scheduler.skipped_slots() - skipped_reported, std::memory_order_relaxed);
+      metrics.finished(result.error, result.response_ms / 1000.0, scheduler.skipped_slots() - skipped_reported);
       skipped_reported = scheduler.skipped_slots();
       emitter.emit(record, result.url);
       counters_.checks.fetch_add(1, std::memory_order_relaxed);
@@ -200,6 +203,7 @@ void CheckerSource::run_worker(size_t worker, size_t workers, sluice::Emitter& e
     }
   }
   counters_.cancelled.fetch_add(slots.busy().size());
+  metrics.cancelled(slots.busy().size());
   counters_.in_flight.fetch_sub(slots.busy().size());
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "check.h"
+#include "checker_metrics.h"
 #include "checker_config.h"
 #include "counters.h"
 #include "sluice/plugin_info.h"
@@ -34,6 +35,7 @@ class CheckerSource : public sluice::Source {
   std::vector<Target> targets_;
   SessionSettings session_;
   Counters counters_;
+  CheckerMetrics metrics_;
   std::atomic<bool> abort_{false};  // a thread failed: all of them end
 };
 
