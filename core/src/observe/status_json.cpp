@@ -87,8 +87,13 @@ double unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+// Only a sink's loop beats on a clock (each poll, and each second while its
+// writer works); a source may rightly be quiet for minutes (stdin waiting
+// for input, a check or poll interval longer than the bound), so its silence
+// is not a stall.
 bool stalled(const StepTelemetry& step) {
-  return step.state() == StepState::up && step.seconds_since_beat() > kStalledAfterSeconds;
+  return step.kind == "sink" && step.state() == StepState::up &&
+         step.seconds_since_beat() > kStalledAfterSeconds;
 }
 
 void put_step(std::string& out, const StepTelemetry& step) {
