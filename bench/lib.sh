@@ -27,6 +27,10 @@ cd "$root" || exit 1
 bin=${BIN_DIR:-build-bench}
 records=${RECORDS:-1000000}
 runs=${RUNS:-3}
+# BASELINE_SLUICE: another sluice binary (say, a Release build of a commit
+# before metrics, d54cc15) whose sink run is measured beside the defaults in
+# each run, to state what a change costs; unset, no such line.
+baseline=${BASELINE_SLUICE:-}
 bash scripts/deps.sh
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
@@ -140,6 +144,7 @@ psql_start_ms() {
 # reading the whole topic in a fresh consumer group into TABLE.
 # sluice_sink NAME TABLE [TOML LINES...] -> "LOGGED_RATE WALL_RATE PEAK_RSS_KB"
 # With no TOML LINES the sink runs with its defaults, as a user would.
+# sink_bin (when set) is the sluice binary that runs it.
 sluice_sink() {
   local name=$1 table=$2 log="$work/$1.log" logged
   shift 2
@@ -159,7 +164,7 @@ table = "$table"
 TOML
     printf '%s\n' "$@"
   } >"$work/$name.toml"
-  python3 bench/measure.py "$work/m" "$sluice" run "$work/$name.toml" --only sinks \
+  python3 bench/measure.py "$work/m" "${sink_bin:-$sluice}" run "$work/$name.toml" --only sinks \
     --exit-after "$records" --progress 0s 2>"$log" || { echo "$name: sluice failed" >&2; cat "$log" >&2; exit 1; }
   check_all_rows "$table"
   # "store: N records in Xs, R records/s (from the first record received to the last written)"

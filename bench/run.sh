@@ -12,7 +12,9 @@
 # and the time to first row of `sluice run` on the embedded broker.
 # Prints min-max over the runs of each rate, each ratio (taken within a run)
 # and each peak RSS. How each way is timed: see bench/lib.sh.
-# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_RECORDS=5000] bash bench/run.sh
+# With BASELINE_SLUICE=PATH, that binary's sink with its defaults is one more
+# line (table with a primary key), and defaults/baseline a ratio within each run.
+# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_RECORDS=5000] [BASELINE_SLUICE=PATH] bash bench/run.sh
 # It took 12-16 min with RUNS=3 on the 2-core machine while parallel builds
 # kept its load average at 11-13 (each sluice run spends ~4 s starting and
 # joining its group); RUNS=1 for a quick look. RECORDS much above 2M may pass
@@ -58,6 +60,10 @@ measure_shape() {  # TABLE RUN
     local with_metrics=$last_rate
     sluice_line "$t" "$run" "$copy" "$binary" nometrics '[http]' 'listen = ""'
     note "$t.default/nometrics" "$(ratio "$with_metrics" "$last_rate")"
+    if [ -n "$baseline" ]; then
+      sink_bin=$baseline sluice_line "$t" "$run" "$copy" "$binary" baseline
+      note "$t.default/baseline" "$(ratio "$with_metrics" "$last_rate")"
+    fi
   fi
   sluice_line "$t" "$run" "$copy" "$binary" batch32mb "batch_max_bytes = \"32MB\""
   if [ "$t" = routes_pk ]; then sluice_line "$t" "$run" "$copy" "$binary" text 'copy_format = "text"'; fi
@@ -118,6 +124,11 @@ shape() {  # TABLE TITLE
     row "sluice, defaults with [http] listen = \"\" (no metrics served)" "$(span "$t.nometrics" rate)" \
       "$(span "$t.nometrics/copy" ratio)" "$(span "$t.nometrics/binary" ratio)" "$(span "$t.nometrics.rss" mb)"
     row "    defaults / no metrics served (within each run)" "$(span "$t.default/nometrics" ratio)"
+    if [ -n "$baseline" ]; then
+      row "BASELINE_SLUICE, its defaults" "$(span "$t.baseline" rate)" "$(span "$t.baseline/copy" ratio)" \
+        "$(span "$t.baseline/binary" ratio)" "$(span "$t.baseline.rss" mb)"
+      row "    defaults / BASELINE_SLUICE (within each run)" "$(span "$t.default/baseline" ratio)"
+    fi
     row "sluice, copy_format = \"text\"" "$(span "$t.text" rate)" "$(span "$t.text/copy" ratio)" \
       "$(span "$t.text/binary" ratio)" "$(span "$t.text.rss" mb)"
   fi

@@ -9,7 +9,9 @@
 # of the ratio with/without the script (taken within each run) and of each
 # sink's peak RSS (VmHWM). How each way is timed: see bench/lib.sh.
 # Targets: with/without >= 0.8; peak RSS with the script <= 96 MiB.
-# Usage: [RECORDS=1000000] [RUNS=3] bash bench/transform.sh
+# With BASELINE_SLUICE=PATH, that binary's run through the script is one more
+# line, and this build/baseline a ratio within each run.
+# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_SLUICE=PATH] bash bench/transform.sh
 # It took 5 min with RUNS=3 on the 2-core machine at a load average of ~12.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -35,6 +37,13 @@ for run in $(seq "$runs"); do
   note lua.wall "$lua_wall"
   note lua/plain "$(ratio "$lua" "$plain")"
   note lua.wall/plain.wall "$(ratio "$lua_wall" "$plain_wall")"
+  if [ -n "$baseline" ]; then
+    out=$(sink_bin=$baseline sluice_sink "base-lua-$run" "$t" "$script")
+    read -r base_lua _ base_rss <<<"$out"
+    note base.lua "$base_lua"
+    note base.lua.rss "$base_rss"
+    note lua/base.lua "$(ratio "$lua" "$base_lua")"
+  fi
   echo "run $run: \\copy $copy rows/s; sluice without a transform $plain (wall $plain_wall)," \
     "$((plain_rss / 1024)) MiB; with validate_route.lua $lua (wall $lua_wall), $((lua_rss / 1024)) MiB;" \
     "with/without $(ratio "$lua" "$plain")" >&2
@@ -48,5 +57,9 @@ row "" "rows/s" "sluice/\\copy" "peak RSS"
 row "(a) psql \\copy, CSV, one transaction" "$(span copy rate)"
 row "sluice, no transform" "$(span plain rate)" "$(span plain/copy ratio)" "$(span plain.rss mb)"
 row "sluice, validate_route.lua" "$(span lua rate)" "$(span lua/copy ratio)" "$(span lua.rss mb)"
+if [ -n "$baseline" ]; then
+  row "BASELINE_SLUICE, validate_route.lua" "$(span base.lua rate)" "" "$(span base.lua.rss mb)"
+  echo "validate_route.lua, this build / BASELINE_SLUICE (within each run): $(span lua/base.lua ratio)"
+fi
 echo "with/without validate_route.lua: $(span lua/plain ratio) (by the processes' wall times $(span lua.wall/plain.wall ratio))"
 echo "targets: with/without >= 0.8; peak RSS with the script <= 96 MiB"
