@@ -34,8 +34,9 @@
  * plugin, which returns it (handing it back) or frees it with
  * host->error_free. No C++ exception may cross this boundary.
  *
- * THREADS. create, destroy and probe run on the thread that builds or checks
- * the pipeline. A source's source_run runs on a thread of its own, one per
+ * THREADS. create, destroy and probe run on the thread that builds, checks
+ * or tears down the pipeline, never at the same time as another call on the
+ * same instance. A source's source_run runs on a thread of its own, one per
  * source instance; host->emit may be called from any thread of the plugin's
  * while source_run has not returned. A sink instance is called by one
  * thread at a time, but not always the same one: sink_write and sink_flush

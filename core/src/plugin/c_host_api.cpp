@@ -71,6 +71,8 @@ sluice_error* emit(sluice_emitter* e, const sluice_record* r) {
       e->emitter->emit(value, key);
       return nullptr;
     }
+    if (!r->header_names || !r->header_values || !r->header_value_lens)
+      return error_new(SLUICE_ERROR_FATAL, "emit: header_count is set but a header array is NULL");
     thread_local std::vector<std::pair<std::string_view, std::string_view>> headers;
     headers.clear();
     for (size_t i = 0; i < r->header_count; ++i) {

@@ -42,7 +42,9 @@ std::string load_shared_plugin(PluginRegistry& registry, const std::string& path
   if (!symbol) return "missing symbol `" SLUICE_PLUGIN_ENTRY_NAME "`";
   auto entry = reinterpret_cast<sluice_plugin_entry_fn>(symbol);
   const sluice_plugin_descriptor* theirs = entry(host.version, host.table);
-  if (!theirs) return "its entry point returned no descriptor (it refused this host, plugin ABI " + version_text(host.version) + ")";
+  if (!theirs)
+    return "its entry point returned no descriptor: it refused a host of plugin ABI " + version_text(host.version) +
+           " (as a plugin built for another major version does)";
   // The version first: the rest of the layout depends on it. A plugin of
   // ABI 1 (a plain 1, packed as 0.1) reads as major 0: any other major is refused alike.
   const uint32_t version = theirs->abi_version;

@@ -71,7 +71,8 @@ TEST(SoLoader, APluginMayRefuseAHostOfAnotherMajor) {
   table.abi_version = SLUICE_ABI_MAKE_VERSION(3, 0);
   PluginRegistry registry;
   EXPECT_EQ(load_shared_plugin(registry, kGood + "counter_source.so", {table.abi_version, &table}),
-            "its entry point returned no descriptor (it refused this host, plugin ABI 3.0)");
+            "its entry point returned no descriptor: it refused a host of plugin ABI 3.0 "
+            "(as a plugin built for another major version does)");
 }
 
 TEST(SoLoader, HasMemberTellsWhatTheOtherSideKnew) {
