@@ -243,8 +243,10 @@ typedef struct sluice_plugin_descriptor {
    * (partitions[count]) and the offsets Kafka has committed for some of
    * them; for each partition it has stored an offset for, it sets the next
    * offset to read with host->offsets_set. The host seeks there; a
-   * partition left out starts from Kafka's committed offset, else from the
-   * sink's `start_from`. It is called again after a write returned
+   * partition left out starts from the sink's `start_from` (Kafka's
+   * committed offset only if the plugin sets it, read with offsets_get). A
+   * retriable error is retried with backoff until the run stops; others
+   * stop the sink. It is called again after a write returned
    * SLUICE_ERROR_FENCED. Each sink_write must then store its records and
    * the batch's next offsets (host->batch_partition_at) atomically, so that
    * a crash replays nothing twice. sink_revoke: the partitions are no

@@ -100,10 +100,21 @@ void CSink::flush() {
 std::map<int32_t, int64_t> CSink::on_assign(const std::string& topic, const std::vector<int32_t>& partitions,
                                             const std::map<int32_t, int64_t>& kafka_committed) {
   if (!d_.sink_assign) return kafka_committed;
-  sluice_offsets committed{kafka_committed}, next;
-  raise_c_error(d_.sink_assign(self_, topic.c_str(), partitions.data(), partitions.size(), &committed, &next),
-                name_ + ": assign");
-  return next.offsets;
+  // Where to start is the sink's to say, as for the PostgreSQL sink: a
+  // store it cannot read for now is retried, never replaced by Kafka's.
+  const RetryPolicy policy{{std::chrono::milliseconds(100), std::chrono::seconds(10)}, 0};
+  const sluice_offsets committed{kafka_committed};
+  return retry(
+      [&] {
+        sluice_offsets next;
+        raise_c_error(d_.sink_assign(self_, topic.c_str(), partitions.data(), partitions.size(), &committed, &next),
+                      name_ + ": reading stored offsets");
+        return next.offsets;
+      },
+      stop_token(), policy,
+      [this](const Error& e, int failures) {
+        if (failures == 1) spdlog::warn("{}, retrying with backoff", e.what());
+      });
 }
 
 void CSink::on_revoke(const std::string& topic, const std::vector<int32_t>& partitions) {

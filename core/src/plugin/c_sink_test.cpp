@@ -15,6 +15,7 @@ struct Seen {
   std::vector<std::pair<int32_t, int64_t>> next;
   std::string fail_once_on, reject;
   bool failed = false;
+  int assign_failures = 0;  // retriable failures of sink_assign still to come
   std::vector<int32_t> revoked;
 } seen;
 
@@ -52,6 +53,10 @@ sluice_error* write(void*, const sluice_batch* batch, sluice_write_result* resul
 
 sluice_error* assign(void*, const char*, const int32_t* partitions, size_t count, const sluice_offsets* committed,
                      sluice_offsets* next) {
+  if (seen.assign_failures > 0) {
+    --seen.assign_failures;
+    return host->error_new(SLUICE_ERROR_RETRIABLE, "store unreachable");
+  }
   for (size_t i = 0; i < count; ++i) {
     int64_t kafka = -1;
     if (host->offsets_get(committed, partitions[i], &kafka)) host->offsets_set(next, partitions[i], kafka + 100);
@@ -140,6 +145,13 @@ TEST_F(CSinkTest, AssignReturnsThePluginsOffsetsAndRevokeReachesIt) {
   EXPECT_EQ(start, (std::map<int32_t, int64_t>{{0, 105}, {2, 107}}));
   sink.on_revoke("t", {1, 2});
   EXPECT_EQ(seen.revoked, (std::vector<int32_t>{1, 2}));
+}
+
+TEST_F(CSinkTest, AssignIsRetriedWhileTheStoreIsUnreachable) {
+  seen.assign_failures = 2;
+  CSink sink(plugin(true), {}, "s");
+  EXPECT_EQ(sink.on_assign("t", {0}, {{0, 1}}), (std::map<int32_t, int64_t>{{0, 101}}));
+  EXPECT_EQ(seen.assign_failures, 0);
 }
 
 TEST_F(CSinkTest, WithoutAssignKafkasOffsetsStand) {
