@@ -142,7 +142,7 @@ psql_start_ms() {
 
 # A sluice sink alone in its process (--only sinks against the broker),
 # reading the whole topic in a fresh consumer group into TABLE.
-# sluice_sink NAME TABLE [TOML LINES...] -> "LOGGED_RATE WALL_RATE PEAK_RSS_KB"
+# sluice_sink NAME TABLE [TOML LINES...] -> "LOGGED_RATE WALL_RATE PEAK_RSS_KB CPU_NS_PER_ROW"
 # With no TOML LINES the sink runs with its defaults, as a user would.
 # sink_bin (when set) is the sluice binary that runs it.
 sluice_sink() {
@@ -170,8 +170,8 @@ TOML
   # "store: N records in Xs, R records/s (from the first record received to the last written)"
   logged=$(grep -o 'store: [0-9]* records in [0-9.]*s, [0-9]* records/s' "$log" | tail -1 | awk '{ print $6 }')
   [ -n "$logged" ] || { echo "$name: no rate line in the sink's log" >&2; cat "$log" >&2; exit 1; }
-  read -r wall peak _ <"$work/m"
-  echo "$logged $(rate "$records" "$wall") $peak"
+  read -r wall peak _ cpu <"$work/m"
+  echo "$logged $(rate "$records" "$wall") $peak $(awk -v c="$cpu" -v n="$records" 'BEGIN { printf "%.0f", c * 1e9 / n }')"
 }
 
 # Results: one "KEY VALUE" line per run and measure; summaries print min-max.
@@ -188,6 +188,7 @@ span() {
       if (kind == "ratio") printf "%.2f-%.2f", lo, hi
       else if (kind == "s") printf "%.2f-%.2f s", lo, hi
       else if (kind == "mb") printf "%.0f-%.0f MiB", lo / 1024, hi / 1024
+      else if (kind == "ns") printf "%.0f-%.0f ns", lo, hi
       else printf "%.0fk-%.0fk", lo / 1000, hi / 1000
     }' "$results"
 }

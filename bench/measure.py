@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs a command and writes "WALL_SECONDS PEAK_RSS_KB EXIT_CODE" to OUT.
+"""Runs a command and writes "WALL_SECONDS PEAK_RSS_KB EXIT_CODE CPU_SECONDS" to OUT.
 
 WALL_SECONDS runs from just before the command is started to its exit.
 PEAK_RSS_KB is the process's VmHWM (its peak resident set, from
@@ -8,6 +8,9 @@ for the exit, so that the wall time ends at the exit); VmHWM only grows, so the
 last value read is the peak up to ~20 ms before the exit. The kernel's own
 high-water mark at the exit (ru_maxrss from wait4, the same counter) covers
 those last milliseconds; the larger of the two is written.
+CPU_SECONDS is the user plus system time of the command (wait4's rusage),
+which a busy machine inflates far less than it does the wall time: it tells
+what a change costs per record when other work shares the cores.
 The command's stdin, stdout and stderr are this script's.
 
 Usage: measure.py OUT CMD [ARGS...]
@@ -52,7 +55,7 @@ def main():
     peak = max(peak, usage.ru_maxrss)
     code = os.waitstatus_to_exitcode(status)
     with open(out, "w") as f:
-        f.write(f"{wall:.3f} {peak} {code}\n")
+        f.write(f"{wall:.3f} {peak} {code} {usage.ru_utime + usage.ru_stime:.3f}\n")
     sys.exit(0 if code == 0 else 1)
 
 

@@ -29,10 +29,11 @@ source "$(dirname "$0")/lib.sh"
 # (A failure inside "$(...)" ends only that subshell: results are assigned
 # before they are used, so that `set -e` ends the script.)
 sluice_line() {  # TABLE RUN COPY_RATE BINARY_RATE KEY [TOML LINES...]
-  local t=$1 run=$2 copy=$3 binary=$4 key=$5 out logged wall peak
+  local t=$1 run=$2 copy=$3 binary=$4 key=$5 out logged wall peak cpu
   shift 5
   out=$(sluice_sink "$key-$t-$run" "$t" "$@")
-  read -r logged wall peak <<<"$out"
+  read -r logged wall peak cpu <<<"$out"
+  note "$t.$key.cpu" "$cpu"
   note "$t.$key" "$logged"
   note "$t.$key.rss" "$peak"
   note "$t.$key/copy" "$(ratio "$logged" "$copy")"
@@ -41,6 +42,7 @@ sluice_line() {  # TABLE RUN COPY_RATE BINARY_RATE KEY [TOML LINES...]
   note "$t.$key.wall/copy" "$(ratio "$wall" "$copy")"
   note "$t.$key.wall/binary" "$(ratio "$wall" "$binary")"
   last_rate=$logged
+  last_cpu=$cpu
   echo "run $run $t: sluice $key $logged rows/s (wall $wall), peak RSS $((peak / 1024)) MiB;" \
     "\\copy $copy, binary COPY $binary" >&2
 }
@@ -57,12 +59,13 @@ measure_shape() {  # TABLE RUN
   if [ "$t" = routes_pk ]; then
     # The cost of metrics: the defaults (the HTTP server on, every metric
     # counted) against the same with the server off, back to back.
-    local with_metrics=$last_rate
+    local with_metrics=$last_rate with_metrics_cpu=$last_cpu
     sluice_line "$t" "$run" "$copy" "$binary" nometrics '[http]' 'listen = ""'
     note "$t.default/nometrics" "$(ratio "$with_metrics" "$last_rate")"
     if [ -n "$baseline" ]; then
       sink_bin=$baseline sluice_line "$t" "$run" "$copy" "$binary" baseline
       note "$t.default/baseline" "$(ratio "$with_metrics" "$last_rate")"
+      note "$t.default/baseline.cpu" "$(ratio "$with_metrics_cpu" "$last_cpu")"
     fi
   fi
   sluice_line "$t" "$run" "$copy" "$binary" batch32mb "batch_max_bytes = \"32MB\""
@@ -116,6 +119,7 @@ shape() {  # TABLE TITLE
   row "    libpq COPY CSV, one transaction" "$(span "$t.csv" rate)"
   row "sluice, DEFAULT settings" "$(span "$t.default" rate)" "$(span "$t.default/copy" ratio)" \
     "$(span "$t.default/binary" ratio)" "$(span "$t.default.rss" mb)"
+  row "    its CPU time (user + system) per row" "$(span "$t.default.cpu" ns)"
   row "    the same, by the sink process's wall time" "$(span "$t.default.wall" rate)" \
     "$(span "$t.default.wall/copy" ratio)" "$(span "$t.default.wall/binary" ratio)"
   row "sluice, batch_max_bytes = \"32MB\"" "$(span "$t.batch32mb" rate)" "$(span "$t.batch32mb/copy" ratio)" \
@@ -127,7 +131,9 @@ shape() {  # TABLE TITLE
     if [ -n "$baseline" ]; then
       row "BASELINE_SLUICE, its defaults" "$(span "$t.baseline" rate)" "$(span "$t.baseline/copy" ratio)" \
         "$(span "$t.baseline/binary" ratio)" "$(span "$t.baseline.rss" mb)"
+      row "    its CPU time per row" "$(span "$t.baseline.cpu" ns)"
       row "    defaults / BASELINE_SLUICE (within each run)" "$(span "$t.default/baseline" ratio)"
+      row "    CPU per row, defaults / BASELINE_SLUICE" "$(span "$t.default/baseline.cpu" ratio)"
     fi
     row "sluice, copy_format = \"text\"" "$(span "$t.text" rate)" "$(span "$t.text/copy" ratio)" \
       "$(span "$t.text/binary" ratio)" "$(span "$t.text.rss" mb)"

@@ -23,9 +23,9 @@ for run in $(seq "$runs"); do
   copy=$(psql_copy "$t")
   # assigned first: a failure inside "$(...)" then ends the script (set -e)
   out=$(sluice_sink "plain-$run" "$t")
-  read -r plain plain_wall plain_rss <<<"$out"
+  read -r plain plain_wall plain_rss plain_cpu <<<"$out"
   out=$(sluice_sink "lua-$run" "$t" "$script")
-  read -r lua lua_wall lua_rss <<<"$out"
+  read -r lua lua_wall lua_rss lua_cpu <<<"$out"
   note copy "$copy"
   note plain "$plain"
   note plain.rss "$plain_rss"
@@ -35,14 +35,18 @@ for run in $(seq "$runs"); do
   note lua.rss "$lua_rss"
   note lua/copy "$(ratio "$lua" "$copy")"
   note lua.wall "$lua_wall"
+  note plain.cpu "$plain_cpu"
+  note lua.cpu "$lua_cpu"
   note lua/plain "$(ratio "$lua" "$plain")"
   note lua.wall/plain.wall "$(ratio "$lua_wall" "$plain_wall")"
   if [ -n "$baseline" ]; then
     out=$(sink_bin=$baseline sluice_sink "base-lua-$run" "$t" "$script")
-    read -r base_lua _ base_rss <<<"$out"
+    read -r base_lua _ base_rss base_cpu <<<"$out"
     note base.lua "$base_lua"
     note base.lua.rss "$base_rss"
+    note base.lua.cpu "$base_cpu"
     note lua/base.lua "$(ratio "$lua" "$base_lua")"
+    note lua/base.lua.cpu "$(ratio "$lua_cpu" "$base_cpu")"
   fi
   echo "run $run: \\copy $copy rows/s; sluice without a transform $plain (wall $plain_wall)," \
     "$((plain_rss / 1024)) MiB; with validate_route.lua $lua (wall $lua_wall), $((lua_rss / 1024)) MiB;" \
@@ -57,9 +61,11 @@ row "" "rows/s" "sluice/\\copy" "peak RSS"
 row "(a) psql \\copy, CSV, one transaction" "$(span copy rate)"
 row "sluice, no transform" "$(span plain rate)" "$(span plain/copy ratio)" "$(span plain.rss mb)"
 row "sluice, validate_route.lua" "$(span lua rate)" "$(span lua/copy ratio)" "$(span lua.rss mb)"
+echo "CPU time (user + system) per row: no transform $(span plain.cpu ns), validate_route.lua $(span lua.cpu ns)"
 if [ -n "$baseline" ]; then
   row "BASELINE_SLUICE, validate_route.lua" "$(span base.lua rate)" "" "$(span base.lua.rss mb)"
-  echo "validate_route.lua, this build / BASELINE_SLUICE (within each run): $(span lua/base.lua ratio)"
+  echo "validate_route.lua, this build / BASELINE_SLUICE (within each run): rate $(span lua/base.lua ratio)," \
+    "CPU per row $(span lua/base.lua.cpu ratio) (BASELINE_SLUICE $(span base.lua.cpu ns))"
 fi
 echo "with/without validate_route.lua: $(span lua/plain ratio) (by the processes' wall times $(span lua.wall/plain.wall ratio))"
 echo "targets: with/without >= 0.8; peak RSS with the script <= 96 MiB"
