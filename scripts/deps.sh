@@ -15,6 +15,7 @@ if [[ "${1:-}" == --tests ]]; then
   packages+=(
     clang-14 libclang-rt-14-dev llvm-14       # scripts/fuzz.sh: libFuzzer's runtime, llvm-symbolizer
     prometheus python3-websocket chromium     # a real Prometheus scrapes sluice; a real browser loads its page
+    debhelper dpkg-dev help2man lintian systemd  # tests/packaging/test_deb.sh: build, lint and install the .deb, check its unit
   )
 fi
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, then builds and runs the unit and
-# integration tests twice — a normal build and an ASan+UBSan build — and
+# integration tests twice — a normal build and an ASan+UBSan build — builds,
+# installs, runs and purges the .deb packages (tests/packaging/test_deb.sh), and
 # fuzzes each libFuzzer target of tests/fuzz with a fixed seed and budget (fuzz.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,9 @@ jobs=$(nproc)
 echo "== normal build"
 bash scripts/build.sh build -DSLUICE_TESTS=ON -DSLUICE_SANITIZE=OFF
 ctest --test-dir build -j"$jobs" --output-on-failure
+
+echo "== packaging (the .deb from the committed tree: lintian, install, run, the unit, remove, purge)"
+bash tests/packaging/test_deb.sh
 
 echo "== sanitizer build (ASan + UBSan)"
 bash scripts/build.sh build-asan -DSLUICE_TESTS=ON -DSLUICE_SANITIZE=ON

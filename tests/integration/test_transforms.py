@@ -248,6 +248,20 @@ class SluiceTest(TempDirTest):
             self.assertIn(f"transforms/{name}.test.toml", proc.stdout)
         self.assertIn(" 0 failed", proc.stdout)
 
+    def test_a_directory_runs_every_test_file_under_it(self):
+        transforms = os.path.join(SOURCE_DIR, "transforms")
+        proc = subprocess.run([SLUICE, "test", transforms], cwd=self.dir, capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        shipped = [f for f in os.listdir(transforms) if f.endswith(".test.toml")]
+        self.assertTrue(shipped)
+        self.assertIn(f"{len(shipped)} file(s):", proc.stdout)
+        self.assertIn(" 0 failed", proc.stdout)
+        empty = os.path.join(self.dir, "empty")
+        os.mkdir(empty)
+        proc = run("test", empty, check=2)
+        self.assertIn(f"no *.test.toml under {empty}", proc.stderr)
+
     def test_a_failing_case_shows_a_diff_and_exits_1(self):
         self.write("double.lua", "function transform(r) r.v = r.v * 2 return r end")
         path = self.write("double.test.toml", """

@@ -1,7 +1,8 @@
-/* An example out-of-tree source plugin in plain C, built against
- * sluice/plugin.h only: emits {"n": 0..count-1, "tag": "<tag>"}. */
+/* A test source plugin in plain C, built against sluice/plugin.h only:
+ * emits {"n": 0..count-1, "tag": "<tag>"} with the headers n and tag. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sluice/plugin.h"
 
@@ -27,10 +28,16 @@ static int counter_finite(void* instance) { (void)instance; return 1; }
 
 static sluice_error* counter_run(void* instance, sluice_emitter* emitter) {
   counter* c = instance;
-  char buf[256];
+  char buf[256], number[32];
+  const char* names[] = {"n", "tag"};
+  const char* values[] = {number, c->tag};
+  size_t lens[2];
   for (int64_t n = 0; n < c->count && !host->stopping(emitter); ++n) {
     int len = snprintf(buf, sizeof buf, "{\"n\":%lld,\"tag\":\"%s\"}", (long long)n, c->tag);
-    sluice_error* err = host->emit(emitter, buf, (size_t)len, NULL, 0);
+    lens[0] = (size_t)snprintf(number, sizeof number, "%lld", (long long)n);
+    lens[1] = strlen(c->tag);
+    sluice_record r = {sizeof r, buf, (size_t)len, NULL, 0, 2, names, values, lens};
+    sluice_error* err = host->emit(emitter, &r);
     if (err) return err;
   }
   host->log(1, "counter source done");
@@ -38,18 +45,32 @@ static sluice_error* counter_run(void* instance, sluice_emitter* emitter) {
 }
 
 static const sluice_option_decl options[] = {
-    {"count", SLUICE_OPTION_INT, "10", "how many records", 0, 0},
-    {"tag", SLUICE_OPTION_STRING, NULL, "copied into every record", 1, 0},
+    {sizeof(sluice_option_decl), "count", SLUICE_OPTION_INT, "10", "how many records", 0, 0},
+    {sizeof(sluice_option_decl), "tag", SLUICE_OPTION_STRING, NULL, "copied into every record", 1, 0},
 };
 
+static const sluice_option_decl* counter_option(size_t i) {
+  return i < sizeof options / sizeof options[0] ? &options[i] : NULL;
+}
+
 static const sluice_plugin_descriptor descriptor = {
-    SLUICE_ABI_VERSION, sizeof(sluice_plugin_descriptor), "counter", SLUICE_PLUGIN_SOURCE,
-    "emits {n, tag} records, n = 0..count-1 (example C plugin)", options,
-    sizeof options / sizeof options[0], counter_create, counter_destroy, counter_finite,
-    counter_run, NULL, NULL};
+    .abi_version = SLUICE_ABI_VERSION,
+    .struct_size = sizeof(sluice_plugin_descriptor),
+    .name = "counter",
+    .kind = SLUICE_PLUGIN_SOURCE,
+    .help = "emits {n, tag} records with headers n and tag, n = 0..count-1 (test C plugin)",
+    .option_count = sizeof options / sizeof options[0],
+    .option_at = counter_option,
+    .create = counter_create,
+    .destroy = counter_destroy,
+    .source_finite = counter_finite,
+    .source_run = counter_run,
+};
 
 const sluice_plugin_descriptor* sluice_plugin_entry(uint32_t host_abi_version, const sluice_host_api* h) {
-  if (host_abi_version != SLUICE_ABI_VERSION || h->struct_size < sizeof(sluice_host_api)) return NULL;
+  /* Any 2.x host of 2.0 or later will do: this plugin uses nothing newer. */
+  if (SLUICE_ABI_MAJOR_OF(host_abi_version) != SLUICE_ABI_VERSION_MAJOR || !SLUICE_HAS_MEMBER(h, sluice_host_api, wait_ms))
+    return NULL;
   host = h;
   return &descriptor;
 }

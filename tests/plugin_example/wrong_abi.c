@@ -1,13 +1,15 @@
-/* A plugin built for a future ABI: the host must refuse it by version. */
-#include "sluice/plugin.h"
+/* A plugin of plugin ABI 1 (its descriptor began {1, size}): a host of ABI 2
+ * must refuse it by its major version, reading nothing past the version. */
+#include <stdint.h>
 
-static sluice_plugin_descriptor descriptor;
+static struct {
+  uint32_t abi_version;
+  uint32_t struct_size;
+  const char* name;
+} descriptor = {1, sizeof descriptor, "old"};
 
-const sluice_plugin_descriptor* sluice_plugin_entry(uint32_t host_abi_version, const sluice_host_api* h) {
+const void* sluice_plugin_entry(uint32_t host_abi_version, const void* host) {
   (void)host_abi_version;
-  (void)h;
-  descriptor.abi_version = SLUICE_ABI_VERSION + 1;
-  descriptor.struct_size = sizeof descriptor;
-  descriptor.name = "future";
+  (void)host;
   return &descriptor;
 }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
+#include <utility>
 
 namespace sluice {
 
@@ -25,6 +27,10 @@ struct Message {
   // its offset counts as consumed. Only a sink that keeps_rejects() (and so
   // stores its own offsets) is given these.
   bool dropped = false;
+  // The record's headers (name, value; a value of nullptr data is null),
+  // given only to a sink that wants_headers() and has no transforms:
+  // reading them costs an allocation per consumed message.
+  std::span<const std::pair<std::string_view, std::string_view>> headers;
 };
 
 }  // namespace sluice

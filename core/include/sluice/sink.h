@@ -45,6 +45,10 @@ class Sink {
   // them). Other sinks are never given either.
   virtual bool keeps_rejects() const { return false; }
 
+  // True when the sink reads Message::headers (without transforms on the
+  // sink: what scripts make carries none).
+  virtual bool wants_headers() const { return false; }
+
   // What the last write() stored; nullopt when the sink does not say (then
   // every message given to it that is neither rejected nor dropped counts as
   // stored).

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
+#include <utility>
 
 namespace sluice {
 
@@ -14,6 +16,14 @@ class Emitter {
   virtual ~Emitter() = default;
   // `key` overrides the key the pipeline's `key` option would extract.
   virtual void emit(std::string_view value, std::optional<std::string_view> key = std::nullopt) = 0;
+  // The same with Kafka headers (name, value; a value of nullptr data is
+  // null). Transforms on the source replace them with what scripts set. The
+  // default, for an emitter that cannot carry headers, drops them.
+  virtual void emit_with_headers(std::string_view value, std::optional<std::string_view> key,
+                                 std::span<const std::pair<std::string_view, std::string_view>> headers) {
+    (void)headers;
+    emit(value, key);
+  }
   // True once the pipeline is shutting down; run() should return soon after.
   virtual bool stopping() const = 0;
   // Sleeps until `seconds` have passed or the pipeline stops; false if stopping.

@@ -197,7 +197,8 @@ void SinkRunner::fill_batch() {
 // message (and with the last one its fetch buffer) at once.
 void SinkRunner::take_polled() {
   RecordBatch& batch = pending_.records;
-  const bool with_headers = transforms_ != nullptr;  // only scripts read them
+  // Only scripts, and sinks that say so, read them.
+  const bool with_headers = transforms_ != nullptr || sink_->wants_headers();
   for (; polled_taken_ < polled_.size(); ++polled_taken_) {
     if (!batch.add(*polled_[polled_taken_], with_headers)) return;
     polled_[polled_taken_].reset();
@@ -374,6 +375,7 @@ bool SinkRunner::write(Batch& batch) {
   if (!transforms_) {
     write_views_.clear();
     for (size_t i = 0; i < batch.records.size(); ++i) write_views_.push_back(batch.records.view(i, topic_));
+    if (sink_->wants_headers()) attach_headers(batch.records);
     views = write_views_;
   }
   tap_given(views);
@@ -412,6 +414,20 @@ bool SinkRunner::write(Batch& batch) {
   written_.fetch_add(batch.records.size(), std::memory_order_relaxed);
   last_batch_at_ = std::chrono::steady_clock::now();
   return true;
+}
+
+// Points each view at its record's headers, all collected first into one
+// vector so that the spans stay valid.
+void SinkRunner::attach_headers(const RecordBatch& records) {
+  write_headers_.clear();
+  header_ends_.clear();
+  for (size_t i = 0; i < records.size(); ++i) {
+    records.headers(i, record_headers_);
+    write_headers_.insert(write_headers_.end(), record_headers_.begin(), record_headers_.end());
+    header_ends_.push_back(write_headers_.size());
+  }
+  for (size_t i = 0, begin = 0; i < write_views_.size(); begin = header_ends_[i++])
+    write_views_[i].headers = std::span(write_headers_).subspan(begin, header_ends_[i] - begin);
 }
 
 // What the sink is given (after its transforms), for an open tap: copied

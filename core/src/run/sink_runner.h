@@ -133,6 +133,11 @@ class SinkRunner : public RebalanceListener {
   std::condition_variable hand_cv_;
   Batch in_flight_;
   std::vector<Message> write_views_;  // the writer's, for in_flight_ when there are no transforms
+  // The writer's, for a sink that wants_headers(): every header of the
+  // batch, where each record's end, and one record's while collecting.
+  void attach_headers(const RecordBatch& records);
+  std::vector<std::pair<std::string_view, std::string_view>> write_headers_, record_headers_;
+  std::vector<size_t> header_ends_;
   bool busy_ = false, quit_ = false;
   bool left_unwritten_ = false;  // a stop ended the write's retries
   std::exception_ptr failure_;

@@ -63,10 +63,11 @@ void SourceRunner::rejected_one(std::string_view value) {
   telemetry_.reject(chain_->reject_class(), std::move(r));
 }
 
-void SourceRunner::emit(std::string_view value, std::optional<std::string_view> key) {
+void SourceRunner::emit_with_headers(std::string_view value, std::optional<std::string_view> key,
+                                     std::span<const std::pair<std::string_view, std::string_view>> headers) {
   // A source may emit from several threads; the transform chain and the key
   // extractor are one per source, so they are used under a lock. Producing
-  // itself is thread-safe.
+  // itself is thread-safe. Scripts set the headers of what they make.
   if (chain_) {
     std::lock_guard lock(emit_mutex_);
     return emit_transformed(value, key);
@@ -76,12 +77,12 @@ void SourceRunner::emit(std::string_view value, std::optional<std::string_view> 
     std::lock_guard lock(emit_mutex_);
     std::optional<std::string_view> extracted = key_->extract(value);
     tap_produced(extracted, value);
-    producer_.produce(topic_, extracted, value, stop_.flag(), delivered_);
+    producer_.produce(topic_, extracted, value, headers, stop_.flag(), delivered_);
     emitted_one();
     return;
   }
   tap_produced(key, value);
-  producer_.produce(topic_, key, value, stop_.flag(), delivered_);
+  producer_.produce(topic_, key, value, headers, stop_.flag(), delivered_);
   emitted_one();
 }
 

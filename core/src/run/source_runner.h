@@ -31,7 +31,9 @@ class SourceRunner : public Emitter {
   // Runs the source to its end; throws what the source or the producer threw.
   void run();
 
-  void emit(std::string_view value, std::optional<std::string_view> key) override;
+  void emit(std::string_view value, std::optional<std::string_view> key) override { emit_with_headers(value, key, {}); }
+  void emit_with_headers(std::string_view value, std::optional<std::string_view> key,
+                         std::span<const std::pair<std::string_view, std::string_view>> headers) override;
   bool stopping() const override { return stop_.requested(); }
   bool wait_for(double seconds) override;
   bool wait_delivered() override;

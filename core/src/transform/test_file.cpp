@@ -284,19 +284,24 @@ TestFileResult run_test_file(const std::string& path, std::FILE* report) {
   return FileRunner(path, report).run();
 }
 
+std::vector<std::string> find_test_files_in(const std::string& root) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return files;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file(ec) && name.size() > 10 && name.ends_with(".test.toml")) files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::vector<std::string> find_test_files(const std::string& dir) {
   std::vector<std::string> files;
-  for (const char* sub : {"transforms", "pipelines"}) {
-    fs::path root = fs::path(dir) / sub;
-    std::error_code ec;
-    if (!fs::is_directory(root, ec)) continue;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (it->is_regular_file(ec) && name.size() > 10 && name.ends_with(".test.toml"))
-        files.push_back((dir == "." ? it->path().lexically_relative(".") : it->path()).string());
-    }
-  }
+  for (const char* sub : {"transforms", "pipelines"})
+    for (std::string& f : find_test_files_in((fs::path(dir) / sub).string()))
+      files.push_back(dir == "." ? fs::path(f).lexically_relative(".").string() : std::move(f));
   std::sort(files.begin(), files.end());
   return files;
 }

@@ -28,5 +28,7 @@ TestFileResult run_test_file(const std::string& path, std::FILE* report);
 
 // Every *.test.toml under `dir`/transforms and `dir`/pipelines, sorted.
 std::vector<std::string> find_test_files(const std::string& dir);
+// Every *.test.toml under ROOT, at any depth, sorted; none when ROOT is not a directory.
+std::vector<std::string> find_test_files_in(const std::string& root);
 
 }  // namespace sluice

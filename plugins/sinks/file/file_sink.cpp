@@ -53,7 +53,10 @@ class FileSink : public sluice::Sink {
   // whole, so whatever part of it reached the file is cut away first.
   [[noreturn]] void fail(const char* what, sluice::ErrorClass cls) {
     int saved = errno;
-    if (batch_start_ >= 0 && cls == sluice::ErrorClass::retriable) (void)::ftruncate(fd_, batch_start_);
+    if (batch_start_ >= 0 && cls == sluice::ErrorClass::retriable) {
+      // Best effort: should the cut fail too, the retry meets the same disk and says so.
+      [[maybe_unused]] int cut = ::ftruncate(fd_, batch_start_);
+    }
     errno = saved;
     throw sluice::Error(cls, std::string(what) + " " + config_.path + ": " + std::strerror(errno));
   }

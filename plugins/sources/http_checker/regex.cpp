@@ -1,8 +1,31 @@
 #include "regex.h"
 
+#include <atomic>
 #include <new>
 
+#include <spdlog/spdlog.h>
+
 namespace http_checker {
+
+namespace {
+
+std::atomic<bool> interpreter_logged{false};
+
+// JIT needs memory that is written, then executed. Where that is refused
+// (systemd's MemoryDenyWriteExecute=yes, as in sluice@.service; SELinux
+// execmem) or the platform has no JIT, pcre2_match interprets the same
+// compiled pattern: slower, same results. Said once per process, not once
+// per pattern.
+void jit_compile(pcre2_code* code) {
+  int rc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  if (rc == 0 || interpreter_logged.exchange(true)) return;
+  PCRE2_UCHAR message[256];
+  pcre2_get_error_message(rc, message, sizeof message);
+  spdlog::info("http_checker: PCRE2 JIT unavailable ({}): body patterns run in the interpreter",
+               reinterpret_cast<const char*>(message));
+}
+
+}  // namespace
 
 std::shared_ptr<const Regex> Regex::compile(const std::string& pattern, std::string& error) {
   int code = 0;
@@ -15,9 +38,9 @@ std::shared_ptr<const Regex> Regex::compile(const std::string& pattern, std::str
     error = std::string(reinterpret_cast<const char*>(message)) + " at offset " + std::to_string(offset);
     return nullptr;
   }
-  // Without JIT support (some architectures) the interpreter still works;
-  // pcre2_match uses the JIT code whenever it exists.
-  pcre2_jit_compile(compiled.get(), PCRE2_JIT_COMPLETE);
+  // pcre2_match (never pcre2_jit_match) uses the JIT code when it exists
+  // and interprets otherwise.
+  jit_compile(compiled.get());
   return std::shared_ptr<const Regex>(new Regex(pattern, std::move(compiled)));
 }
 
