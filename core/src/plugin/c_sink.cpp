@@ -112,7 +112,7 @@ std::map<int32_t, int64_t> CSink::on_assign(const std::string& topic, const std:
         return next.offsets;
       },
       stop_token(), policy,
-      [this](const Error& e, int failures) {
+      [](const Error& e, int failures) {
         if (failures == 1) spdlog::warn("{}, retrying with backoff", e.what());
       });
 }
