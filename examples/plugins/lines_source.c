@@ -5,6 +5,7 @@
  *
  * Build against the installed headers only: see the Makefile. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,12 @@ static int append_json_string(char** buf, size_t* cap, size_t* len, const char* 
 static sluice_error* lines_run(void* instance, sluice_emitter* emitter) {
   lines_source* s = instance;
   FILE* f = fopen(s->path, "r");
-  if (!f) return host->error_new(SLUICE_ERROR_FATAL, "cannot open the file of `path`");
+  if (!f) {
+    /* Name the file and why: the user must be able to fix it from this line. */
+    char message[512];
+    snprintf(message, sizeof message, "cannot open %s (the option `path`): %s", s->path, strerror(errno));
+    return host->error_new(SLUICE_ERROR_FATAL, message);
+  }
   char *line = NULL, *json = NULL;
   size_t line_cap = 0, json_cap = 0;
   sluice_error* err = NULL;
