@@ -182,7 +182,8 @@ typedef enum sluice_pipeline_state {
 } sluice_pipeline_state;
 SLUICE_API int sluice_pipeline_state_of(const sluice_pipeline* pipeline);
 
-/* Stops the pipeline if it runs, waits for it, and frees it. NULL-safe. */
+/* Stops the pipeline if it runs, waits for it, and frees it. NULL-safe.
+ * No other call on the same pipeline may be under way or come after. */
 SLUICE_API void sluice_pipeline_free(sluice_pipeline* pipeline);
 
 /* ---- Counters ------------------------------------------------------------ */

@@ -153,6 +153,56 @@ TEST(CApi, AFullQueueSaysTryAgain) {
   EXPECT_EQ(sluice_pipeline_wait(p.get(), -1, nullptr), 0);
 }
 
+// The callback's per-record outcome: a rejected record is counted as such,
+// a retriable failure at a record gives the batch again from it.
+TEST(CApi, TheSinkCallbackRejectsOneRecordAndRetriesFromAnother) {
+  Pipeline p = make();
+  struct State {
+    std::mutex mutex;
+    std::vector<std::string> stored;
+    bool failed_once = false;
+  } state;
+  auto write = [](void* user, const sluice_batch* batch, sluice_write_result* result) -> sluice_error* {
+    auto* s = static_cast<State*>(user);
+    std::lock_guard lock(s->mutex);
+    for (size_t i = 0; i < sluice_batch_count(batch); ++i) {
+      size_t len = 0;
+      const char* v = sluice_message_value(sluice_batch_message(batch, i), &len);
+      std::string value(v, len);
+      if (value == "{\"id\":3}") {
+        sluice_record_failed(result, i, 0, "id 3 is not wanted");
+        continue;
+      }
+      if (value == "{\"id\":7}" && !s->failed_once) {
+        s->failed_once = true;
+        sluice_record_failed(result, i, 1, "not now");
+        return nullptr;
+      }
+      s->stored.push_back(value);
+    }
+    return nullptr;
+  };
+  ASSERT_EQ(sluice_pipeline_set_sink(p.get(), "out", write, &state, nullptr), 0);
+  ASSERT_EQ(sluice_pipeline_start(p.get(), nullptr), 0);
+  for (int i = 0; i < 10; ++i) {
+    std::string v = "{\"id\":" + std::to_string(i) + "}";
+    sluice_record r = record_of(v);
+    ASSERT_EQ(sluice_pipeline_push(p.get(), "in", &r, -1, nullptr), 0);
+  }
+  ASSERT_EQ(sluice_pipeline_close_source(p.get(), "in", nullptr), 0);
+  ASSERT_EQ(sluice_pipeline_wait(p.get(), -1, nullptr), 0);
+  std::vector<std::string> want;
+  for (int i = 0; i < 10; ++i)
+    if (i != 3) want.push_back("{\"id\":" + std::to_string(i) + "}");
+  EXPECT_EQ(state.stored, want);
+  EXPECT_TRUE(state.failed_once);
+  sluice_step_counters out;
+  sluice_step_counters_init(&out);
+  ASSERT_EQ(sluice_pipeline_counters(p.get(), "out", &out, nullptr), 0);
+  EXPECT_EQ(out.rejected, 1u);
+  EXPECT_EQ(out.records_out, 9u);
+}
+
 TEST(CApi, AMistakeIsAConfigErrorWithItsPlace) {
   sluice_error* err = nullptr;
   sluice_pipeline* p = sluice_pipeline_from_string("name = \"x\"\n[[sinks]]\nname = \"s\"\ntype = \"nosuch\"\n",
