@@ -19,9 +19,12 @@
  * struct_size, so that they can grow: set it to sizeof (the *_init
  * functions do).
  *
- * THREADS. Every function may be called from any thread. A pipeline runs
- * on threads of its own (one per source and sink, plus Kafka's); the
- * callbacks say on which they run. Several pipelines may run in one
+ * THREADS. Every function may be called from any thread; from a callback
+ * of a pipeline, only sluice_pipeline_stop, _push, _close_source,
+ * _counters and _metrics of it (waiting for it or freeing it there would
+ * wait for the callback's own thread). A pipeline runs on threads of its
+ * own (one per source and sink, plus Kafka's); the callbacks say on which
+ * they run. Timeouts are in milliseconds, capped at a day. Several pipelines may run in one
  * process; the log callback and the masking of secrets in log lines are
  * process-wide.
  *
@@ -156,7 +159,10 @@ SLUICE_API int sluice_pipeline_start(sluice_pipeline* pipeline, sluice_error** e
  * still full; SLUICE_ERROR_STOPPED once the pipeline stops or the source
  * was closed; SLUICE_ERROR_USAGE for a name that is not a host source or a
  * pipeline not started. Any thread, several at once. A record queued is
- * produced to Kafka before the source ends, unless the pipeline fails. */
+ * produced to Kafka before the source ends, unless the pipeline fails
+ * (or is stopped while Kafka takes nothing: the log counts what was lost).
+ * Headers (header_count > 0) need header_names, and header_value_lens for
+ * the non-NULL values. */
 SLUICE_API int sluice_pipeline_push(sluice_pipeline* pipeline, const char* source, const sluice_record* record,
                                     int64_t timeout_ms, sluice_error** error);
 

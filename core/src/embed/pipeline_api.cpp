@@ -125,8 +125,16 @@ void run(sluice_pipeline* p) {
   std::lock_guard lock(p->mutex);
   p->exit_code = code;
   if (code != kExitOk && p->failure.message.empty()) p->failure.message = "the run failed (see the log)";
+  // What the host is handed must not hold a secret any more than the log.
+  p->failure.message = redact(std::move(p->failure.message), secrets_of(p->config));
   p->phase = Phase::ended;
   p->changed.notify_all();
+}
+
+// A host's timeout: negative waits without end; the rest is capped (a day)
+// so that no deadline overflows the clock.
+std::chrono::milliseconds timeout_of(int64_t ms) {
+  return std::chrono::milliseconds(ms < 0 ? -1 : std::min<int64_t>(ms, 86'400'000));
 }
 
 // The code and message of a run that failed.
@@ -230,10 +238,13 @@ int sluice_pipeline_push(sluice_pipeline* p, const char* source, const sluice_re
     if (r->struct_size >= offsetof(sluice_record, header_value_lens) + sizeof r->header_value_lens)
       for (size_t i = 0; i < r->header_count; ++i) {
         const char* v = r->header_values ? r->header_values[i] : nullptr;
+        if (!r->header_names || !r->header_names[i] || (v && !r->header_value_lens))
+          return fail(error, SLUICE_ERROR_USAGE, "sluice_pipeline_push: header " + std::to_string(i) +
+                                                     " has no name, or a value without header_value_lens");
         record.headers.emplace_back(r->header_names[i], v ? std::string(v, r->header_value_lens[i]) : std::string());
       }
     using Push = sluice::embed::HostQueue::Push;
-    switch (it->second->push(std::move(record), std::chrono::milliseconds(timeout_ms < 0 ? -1 : timeout_ms))) {
+    switch (it->second->push(std::move(record), sluice::embed::timeout_of(timeout_ms))) {
       case Push::queued: return 0;
       case Push::full: return fail(error, SLUICE_ERROR_AGAIN, std::string("source `") + source + "`: queue full");
       case Push::closed: break;
@@ -266,7 +277,7 @@ int sluice_pipeline_wait(sluice_pipeline* p, int64_t timeout_ms, sluice_error** 
     if (p->phase == Phase::created) return fail(error, SLUICE_ERROR_USAGE, "sluice_pipeline_wait: not started");
     auto ended = [p] { return p->phase == Phase::ended; };
     if (timeout_ms < 0) p->changed.wait(lock, ended);
-    else if (!p->changed.wait_for(lock, std::chrono::milliseconds(timeout_ms), ended))
+    else if (!p->changed.wait_for(lock, sluice::embed::timeout_of(timeout_ms), ended))
       return fail(error, SLUICE_ERROR_AGAIN, "the pipeline still runs");
     if (p->exit_code == sluice::kExitOk) return 0;
     return fail(error, sluice::embed::failure_code(p->failure, p->exit_code), p->failure.message);
