@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,7 +52,8 @@ sluice_error* collect(void* user, const sluice_batch* batch, sluice_write_result
   return nullptr;
 }
 
-sluice_record record_of(const std::string& value) {
+// Points into `value`: it must outlive the push.
+sluice_record record_of(std::string_view value) {
   sluice_record r{};
   r.struct_size = sizeof r;
   r.value = value.data();
