@@ -51,7 +51,7 @@ SLUICE_API const char* sluice_version(void);
 /* The code (sluice_error_code), the message (valid while the error lives),
  * and whether trying again later may succeed (retriable, connect, again)
  * or the pipeline cannot go on (fatal, config, usage). NULL-safe: 0, "". */
-SLUICE_API int sluice_error_code(const sluice_error* error);
+SLUICE_API int sluice_error_get_code(const sluice_error* error);
 SLUICE_API const char* sluice_error_message(const sluice_error* error);
 SLUICE_API int sluice_error_retriable(const sluice_error* error);
 SLUICE_API int sluice_error_fatal(const sluice_error* error);
@@ -182,7 +182,8 @@ typedef enum sluice_pipeline_state {
 } sluice_pipeline_state;
 SLUICE_API int sluice_pipeline_state_of(const sluice_pipeline* pipeline);
 
-/* Stops the pipeline if it runs, waits for it, and frees it. NULL-safe. */
+/* Stops the pipeline if it runs, waits for it, and frees it. NULL-safe.
+ * No other call on the same pipeline may be under way or come after. */
 SLUICE_API void sluice_pipeline_free(sluice_pipeline* pipeline);
 
 /* ---- Counters ------------------------------------------------------------ */
