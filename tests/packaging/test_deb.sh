@@ -90,8 +90,13 @@ echo "$shown"
 [[ $(dpkg-query -W -f='${Version}' sluice) == "$version" ]] || fail "package version is not $version"
 
 step "sluice links the installed libsluice.so.0 and depends on libsluice0"
-ldd /usr/bin/sluice | grep -E "libsluice\.so\.0 => /usr/lib/[^ ]*/libsluice\.so\.0 " ||
+# (Reached through the RUNPATH $ORIGIN/../lib/<arch> as /usr/bin/../lib/...: the same file.)
+linked=$(ldd /usr/bin/sluice | awk '$1 == "libsluice.so.0" { print $3 }')
+linked=$(readlink -f "$linked")
+echo "/usr/bin/sluice links $linked"
+[[ $linked == /usr/lib/*/libsluice.so.0.1.0 || $linked == /usr/lib/*/libsluice.so.0.* ]] ||
   { ldd /usr/bin/sluice; fail "/usr/bin/sluice does not link the installed libsluice.so.0"; }
+[[ $(dpkg-query -S "$linked" | cut -d: -f1) == libsluice0 ]] || fail "$linked is not libsluice0's"
 depends=$(dpkg-query -W -f='${Depends}' sluice)
 echo "sluice depends: $depends"
 [[ $depends == *"libsluice0 (>= $version)"* ]] || fail "sluice does not depend on libsluice0 (>= $version)"
