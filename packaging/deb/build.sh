@@ -48,7 +48,7 @@ CHANGELOG
   echo "build.sh: dpkg-buildpackage failed (the last 60 lines above)" >&2
   exit 1
 }
-rm -f "$out"/sluice_*.deb "$out"/libsluice-dev_*.deb "$out"/sluice-dbgsym_*.deb "$out"/sluice_*.buildinfo "$out"/sluice_*.changes
+rm -f "$out"/sluice_*.deb "$out"/libsluice0_*.deb "$out"/libsluice-dev_*.deb "$out"/sluice-dbgsym_*.deb "$out"/libsluice0-dbgsym_*.deb "$out"/sluice_*.buildinfo "$out"/sluice_*.changes
 mv "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes "$out"/
 shopt -s nullglob
 for f in "$work"/*.ddeb; do mv "$f" "$out"/; done

@@ -3,7 +3,9 @@
 # Builds them from a clean copy of the committed tree (packaging/deb/build.sh),
 # runs lintian (errors fail), installs them with dpkg, runs the installed
 # sluice (version, check, test, a pipeline into a throwaway PostgreSQL, the
-# out-of-tree plugins of examples/plugins when there are any), checks the
+# out-of-tree plugins of examples/plugins when there are any), builds and runs
+# programs against the installed libsluice (examples/embed with its Makefile,
+# a find_package(sluice) CMake project, the README's embedding example), checks the
 # systemd unit (verify, security exposure <= 2.0), then removes and purges
 # and compares what is left with `dpkg -L`. Leaves the machine as it found it.
 #
@@ -14,7 +16,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 prebuilt=${1:+$(cd "$1" && pwd)}
 cd /  # the installed sluice runs as user sluice, which may not read the caller's directory
 [[ $(id -u) == 0 ]] || { echo "test_deb.sh: run as root (it installs and purges packages)" >&2; exit 2; }
-for p in sluice libsluice-dev; do
+for p in sluice libsluice0 libsluice-dev; do
   if dpkg-query -W "$p" >/dev/null 2>&1; then
     echo "test_deb.sh: $p is already known to dpkg ($(dpkg-query -W -f='${Status}' "$p")); this test would purge it" >&2
     exit 2
@@ -42,7 +44,7 @@ cleanup() {
   if [[ $installed == yes ]]; then
     systemctl stop sluice@routes.service >/dev/null 2>&1
     rm -f /usr/lib/sluice/plugins/*.so
-    dpkg -P sluice libsluice-dev >/dev/null 2>&1
+    dpkg -P sluice libsluice-dev libsluice0 >/dev/null 2>&1
   fi
   [[ -n $pgdir ]] && bash "$root/scripts/throwaway-pg.sh" stop "$pgdir"
   rm -rf /etc/sluice /var/lib/sluice
@@ -70,7 +72,7 @@ else
   out=$(bash "$tmp/src/packaging/deb/build.sh" "$tmp/out" | tail -n 1)
   echo "built in $((SECONDS - build_start)) s: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
 fi
-debs=("$out"/sluice_"$version"_*.deb "$out"/libsluice-dev_"$version"_*.deb)
+debs=("$out"/sluice_"$version"_*.deb "$out"/libsluice0_"$version"_*.deb "$out"/libsluice-dev_"$version"_*.deb)
 for d in "${debs[@]}"; do [[ -f $d ]] || fail "no package $d"; done
 
 step "lintian"
@@ -86,6 +88,18 @@ shown=$(sluice --version)
 echo "$shown"
 [[ $shown == *" $version" || $shown == "$version" ]] || fail "sluice --version says '$shown', CMakeLists.txt $version"
 [[ $(dpkg-query -W -f='${Version}' sluice) == "$version" ]] || fail "package version is not $version"
+
+step "sluice links the installed libsluice.so.0 and depends on libsluice0"
+# (Reached through the RUNPATH $ORIGIN/../lib/<arch> as /usr/bin/../lib/...: the same file.)
+linked=$(ldd /usr/bin/sluice | awk '$1 == "libsluice.so.0" { print $3 }')
+linked=$(readlink -f "$linked")
+echo "/usr/bin/sluice links $linked"
+[[ $linked == /usr/lib/*/libsluice.so.0.1.0 || $linked == /usr/lib/*/libsluice.so.0.* ]] ||
+  { ldd /usr/bin/sluice; fail "/usr/bin/sluice does not link the installed libsluice.so.0"; }
+[[ $(dpkg-query -S "$linked" | cut -d: -f1) == libsluice0 ]] || fail "$linked is not libsluice0's"
+depends=$(dpkg-query -W -f='${Depends}' sluice)
+echo "sluice depends: $depends"
+[[ $depends == *"libsluice0 (>= $version)"* ]] || fail "sluice does not depend on libsluice0 (>= $version)"
 
 step "the sluice user"
 getent passwd sluice || fail "no user sluice"
@@ -154,6 +168,61 @@ else
   echo "skipped: there is no examples/plugins/Makefile in this tree"
 fi
 
+step "embedding: examples/embed built against the installed libsluice-dev (pkg-config only) and run"
+if [[ -f $root/examples/embed/Makefile ]]; then
+  cp -r "$root/examples/embed" "$tmp/embed"
+  make -C "$tmp/embed" CFLAGS="-O2 -Wall -Wextra -Werror" CXXFLAGS="-O2 -Wall -Wextra -Werror"
+  psql -X -q -d "$pg_uri" -f "$tmp/embed/push_to_postgres.sql"
+  (cd "$tmp/embed" && PG_URI=$pg_uri ./push_to_postgres push_to_postgres.toml 100000) >"$tmp/push.out" 2>"$tmp/push.err" ||
+    { cat "$tmp/push.out"; tail -n 30 "$tmp/push.err"; fail "examples/embed/push_to_postgres failed"; }
+  cat "$tmp/push.out"
+  grep -q "100000 rows, 100000 distinct ids (0..99999), expected 100000: every id exactly once" "$tmp/push.out" ||
+    fail "push_to_postgres: not every id exactly once"
+  [[ $(psql -X -At -d "$pg_uri" -c "SELECT count(*) || ' ' || count(DISTINCT id) FROM embed_events") == "100000 100000" ]] ||
+    fail "embed_events does not hold 100000 distinct ids"
+  "$tmp/embed/sink_callback" 20000 >"$tmp/callback.out" 2>"$tmp/callback.err" ||
+    { cat "$tmp/callback.out"; tail -n 30 "$tmp/callback.err"; fail "examples/embed/sink_callback failed"; }
+  cat "$tmp/callback.out"
+  grep -q "received 20000 records.*: ok$" "$tmp/callback.out" || fail "sink_callback: not every record"
+else
+  echo "skipped: there is no examples/embed/Makefile in this tree"
+fi
+
+step "embedding: find_package(sluice) in a CMake project against the installed package"
+mkdir -p "$tmp/cmake-host"
+cat >"$tmp/cmake-host/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(host C)
+find_package(sluice 0.1 REQUIRED)
+add_executable(host host.c)
+target_link_libraries(host PRIVATE sluice::sluice)
+CMAKE
+cat >"$tmp/cmake-host/host.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <sluice.h>
+int main(void) {
+  printf("%s %s\n", sluice_version(), SLUICE_VERSION_STRING);
+  return strcmp(sluice_version(), SLUICE_VERSION_STRING) != 0;
+}
+C
+cmake -S "$tmp/cmake-host" -B "$tmp/cmake-host/build" >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; fail "find_package(sluice)"; }
+cmake --build "$tmp/cmake-host/build" >>"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; fail "building against sluice::sluice"; }
+shown=$("$tmp/cmake-host/build/host") || fail "the find_package(sluice) program: $shown"
+[[ $shown == "$version $version" ]] || fail "sluice_version() and SLUICE_VERSION_STRING say '$shown', not $version"
+echo "find_package(sluice) -> sluice::sluice: library and headers $version"
+
+step "embedding: the README's example, compiled as the README says"
+awk '/^## Embedding sluice$/ { s = 1 } s && /^```c$/ { c = 1; next } c && /^```$/ { exit } c' \
+  "$root/README.md" >"$tmp/host.c"
+[[ -s $tmp/host.c ]] || fail "no \`\`\`c block under \"## Embedding sluice\" in README.md"
+# shellcheck disable=SC2046  # pkg-config's words are meant to split
+cc -std=c11 -Wall -Wextra -Werror "$tmp/host.c" $(pkg-config --cflags --libs sluice) -o "$tmp/host" ||
+  fail "the README's embedding example does not compile against the installed package"
+shown=$("$tmp/host" 2>"$tmp/host.err") || { cat "$tmp/host.err"; fail "the README's embedding example failed"; }
+[[ $shown == "received 1000 records" ]] || fail "the README's embedding example printed '$shown'"
+echo "README example: $shown"
+
 step "the systemd unit"
 unit=/lib/systemd/system/sluice@.service
 [[ -f $unit ]] || fail "no $unit"
@@ -193,15 +262,15 @@ else
 fi
 
 step "dpkg -r keeps only the conffiles and the user's pipeline"
-dpkg -L sluice libsluice-dev | grep -vx '/\.' | sort -u >"$tmp/files"
+dpkg -L sluice libsluice0 libsluice-dev | grep -vx '/\.' | sort -u >"$tmp/files"
 dpkg-query -W -f='${Conffiles}\n' sluice | awk 'NF { print $1 }' | sort -u >"$tmp/conffiles"
 echo "conffiles: $(tr '\n' ' ' <"$tmp/conffiles")"
 echo 'name = "mine"' >/etc/sluice/mine.toml
-dpkg -r sluice libsluice-dev
+dpkg -r sluice libsluice-dev libsluice0
 # What is still there of the package: files, and directories that no other
 # package owns (dpkg -S names sluice too while its conffiles are kept).
 owned_by_another() {
-  [[ -n $(dpkg-query -S "$1" 2>/dev/null | sed 's/: .*//' | tr ',' '\n' | tr -d ' ' | grep -vx 'sluice\|libsluice-dev') ]]
+  [[ -n $(dpkg-query -S "$1" 2>/dev/null | sed 's/: .*//' | tr ',' '\n' | tr -d ' ' | grep -vx 'sluice\|libsluice0\|libsluice-dev') ]]
 }
 left() {
   while IFS= read -r f; do
@@ -222,7 +291,7 @@ diff "$tmp/left-r" "$tmp/expected-r" || fail "after dpkg -r: what is left (<) is
 echo "after dpkg -r: only the conffiles are left, and /etc/sluice/mine.toml"
 
 step "dpkg -P removes the rest; the user's own file stays"
-dpkg -P sluice libsluice-dev
+dpkg -P sluice libsluice-dev libsluice0
 installed=no
 left <"$tmp/files" >"$tmp/left-p"
 # /etc/sluice stays only because it holds mine.toml, which dpkg does not own.

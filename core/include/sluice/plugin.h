@@ -82,7 +82,12 @@ typedef enum sluice_error_code {
   SLUICE_ERROR_RETRIABLE = 1, /* try again later (connection lost, timeout) */
   SLUICE_ERROR_FATAL = 2,     /* stop the pipeline */
   SLUICE_ERROR_CONFIG = 3,    /* a mistake in the pipeline's settings (create, probe) */
-  SLUICE_ERROR_FENCED = 4     /* sinks storing offsets: another instance moved them on (see sink_write) */
+  SLUICE_ERROR_FENCED = 4,    /* sinks storing offsets: another instance moved them on (see sink_write) */
+  /* Only from the embedding API (sluice.h): */
+  SLUICE_ERROR_CONNECT = 5,   /* an outside system (Kafka, a database) could not be reached at start */
+  SLUICE_ERROR_AGAIN = 6,     /* not now: a queue is full, or the run has not ended yet */
+  SLUICE_ERROR_STOPPED = 7,   /* the pipeline stops or stopped, or the source was closed */
+  SLUICE_ERROR_USAGE = 8      /* a call that does not fit: unknown name, wrong state, NULL argument */
 } sluice_error_code;
 
 typedef enum sluice_plugin_kind { SLUICE_PLUGIN_SOURCE = 1, SLUICE_PLUGIN_SINK = 2 } sluice_plugin_kind;

@@ -2,10 +2,25 @@
 
 #include <cstdio>
 
+#include "embed/host_sink.h"
+#include "embed/host_source.h"
+#include "sluice/error.h"
+
 namespace sluice::cli {
 
 bool load_registry(PluginRegistry& registry, const GlobalOptions& global) {
   register_builtin_plugins(registry);
+  // Known to check and plugins; only a program embedding sluice runs them
+  // (`sluice run` goes through the same library, which binds its own).
+  auto embedded_only = [](const std::string& step) -> Error {
+    return Error(errc::config, "`" + step + "` is of type `host`: only a program embedding sluice (sluice.h) runs it");
+  };
+  registry.add(embed::host_source_plugin([embedded_only](const std::string& step) -> std::shared_ptr<embed::HostQueue> {
+    throw embedded_only(step);
+  }));
+  registry.add(embed::host_sink_plugin([embedded_only](const std::string& step) -> embed::HostSinkBinding* {
+    throw embedded_only(step);
+  }));
   load_plugin_directories(registry, plugin_search_path(global.plugin_path));
   for (const auto& e : registry.load_errors()) std::fprintf(stderr, "error: %s\n", e.c_str());
   return registry.load_errors().empty();

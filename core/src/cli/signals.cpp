@@ -21,24 +21,27 @@ sigset_t stop_signals() {
 }
 }  // namespace
 
-SignalWatcher::SignalWatcher(StopSignal& stop) {
+SignalWatcher::SignalWatcher(StopSignal& stop)
+    : SignalWatcher([&stop] { return stop.requested(); }, [&stop] { stop.request(); }) {}
+
+SignalWatcher::SignalWatcher(std::function<bool()> stopping, std::function<void()> request) {
   sigset_t set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  thread_ = std::thread([this, &stop, set] {
+  thread_ = std::thread([this, stopping = std::move(stopping), request = std::move(request), set] {
     int received = 0;
     timespec tick{0, 100'000'000};
     while (!done_.load()) {
       siginfo_t info;
       if (sigtimedwait(&set, &info, &tick) < 0) continue;
       const char* name = info.si_signo == SIGINT ? "SIGINT" : "SIGTERM";
-      if (++received == 1 && stop.requested()) {
+      if (++received == 1 && stopping()) {
         // Not a signal's stop: an error's, and it did not end the process.
         // Waiting for a clean stop that is already under way cannot help.
         spdlog::warn("{} received while stopping after an error: exiting now", name);
         std::_Exit(kExitRuntime);
       } else if (received == 1) {
         spdlog::info("{} received: stopping cleanly (send it again to exit at once)", name);
-        stop.request();
+        request();
         LuaBudget::interrupt_all();  // a script stuck in a call ends it, so that the stop is seen
       } else {
         spdlog::warn("second signal: exiting without a clean stop");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "run/stop_signal.h"
@@ -16,6 +17,9 @@ class SignalWatcher {
   // Blocks the signals in this thread (and so in every thread started later)
   // and watches for them on a thread of its own.
   explicit SignalWatcher(StopSignal& stop);
+  // The same for a run seen from outside (a pipeline of the C API):
+  // `stopping` says whether a stop is under way, `request` asks for one.
+  SignalWatcher(std::function<bool()> stopping, std::function<void()> request);
   ~SignalWatcher();
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;

@@ -97,6 +97,14 @@ void set_process_secrets(Secrets secrets) {
   process_secrets = std::move(shared);
 }
 
+void add_process_secrets(const Secrets& more) {
+  std::lock_guard lock(process_mutex);
+  auto merged = std::make_shared<Secrets>(*process_secrets);
+  merged->values.insert(more.values.begin(), more.values.end());
+  merged->spans.insert(more.spans.begin(), more.spans.end());
+  process_secrets = std::move(merged);
+}
+
 std::string redact_process(std::string text) {
   std::shared_ptr<const Secrets> secrets;
   {

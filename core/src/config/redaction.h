@@ -31,6 +31,8 @@ std::string redact(std::string text, const std::set<std::string>& values);
 // The secrets of this process, once its pipeline is loaded (set before any
 // pipeline thread starts; safe to read from every thread).
 void set_process_secrets(Secrets secrets);
+// Adds to them (a program embedding sluice may load several pipelines).
+void add_process_secrets(const Secrets& more);
 std::string redact_process(std::string text);
 
 // A logger sink that hands `inner` every message with redact_process applied.

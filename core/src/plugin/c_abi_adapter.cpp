@@ -81,7 +81,7 @@ OptionSpec adapt_option(const sluice_option_decl& decl) {
 // One `sluice check --connect` probe: the plugin's lines, or its error as
 // one FAIL line.
 std::vector<ProbeLine> probe_c_plugin(const CPlugin& plugin, const OptionValues& values, const ConnectProbe& p) {
-  sluice_config config{values};
+  sluice_config config{values, nullptr};
   sluice_probe probe{p.timeout.count(), {}};
   sluice_error* raw = plugin.d.probe(&config, &probe);
   std::vector<ProbeLine> lines;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/diagnostics.h"
 #include "sluice/message.h"
 #include "sluice/options.h"
 #include "sluice/plugin.h"
@@ -20,10 +21,12 @@
 struct sluice_error {
   int code;
   std::string message;
+  std::vector<sluice::Diagnostic> diagnostics;  // a configuration error's, for sluice_error_diagnostic
 };
 
 struct sluice_config {
   sluice::OptionValues values;
+  void* host_binding = nullptr;  // a sink of the embedding host: its callback (embed/host_sink.h)
 };
 
 struct sluice_emitter {

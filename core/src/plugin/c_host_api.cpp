@@ -14,7 +14,7 @@ namespace {
 
 sluice_error* error_new(int code, const char* message) {
   try {
-    return std::make_unique<sluice_error>(sluice_error{code, message ? message : ""}).release();
+    return std::make_unique<sluice_error>(sluice_error{code, message ? message : "", {}}).release();
   } catch (...) {
     return nullptr;  // out of memory: the caller's error is lost, not the process
   }

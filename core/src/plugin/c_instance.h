@@ -34,8 +34,9 @@ inline void raise_c_error(sluice_error* raw, const std::string& what) {
 
 class CInstance {
  public:
-  CInstance(std::shared_ptr<const CPlugin> plugin, OptionValues values, const std::string& name)
-      : plugin_(std::move(plugin)), d_(plugin_->d), config_{std::move(values)}, name_(name) {
+  CInstance(std::shared_ptr<const CPlugin> plugin, OptionValues values, const std::string& name,
+            void* host_binding = nullptr)
+      : plugin_(std::move(plugin)), d_(plugin_->d), config_{std::move(values), host_binding}, name_(name) {
     raise_c_error(d_.create(&config_, &self_), name_);
   }
   ~CInstance() { d_.destroy(self_); }

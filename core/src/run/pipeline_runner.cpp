@@ -33,22 +33,44 @@ namespace {
 // Collects the first failure of any thread and stops the rest.
 class Failures {
  public:
-  explicit Failures(StopSignal& stop) : stop_(stop) {}
+  Failures(StopSignal& stop, RunFailure* first) : stop_(stop), first_(first) {}
   void record(const std::string& who, const std::exception& e) {
     std::lock_guard lock(mutex_);
     spdlog::error("{}: {}", who, e.what());
     auto* err = dynamic_cast<const Error*>(&e);
     if (err && err->error_class() == ErrorClass::config) config_ = true;
+    if (first_ && !any_) {
+      first_->message = who + ": " + e.what();
+      first_->error_class = err ? err->error_class() : ErrorClass::fatal;
+      first_->at_start = !started_;
+    }
     any_ = true;
     stop_.request();
   }
+  void started() { started_ = true; }
   bool any() const { return any_; }
   bool config() const { return config_; }
 
  private:
   StopSignal& stop_;
+  RunFailure* first_;
   std::mutex mutex_;
-  std::atomic<bool> any_{false}, config_{false};
+  std::atomic<bool> any_{false}, config_{false}, started_{false};
+};
+
+// Calls the host's `ending` hook however the run returns.
+class EndingHook {
+ public:
+  EndingHook(const RunOptions& options, Telemetry& telemetry) : options_(options), telemetry_(telemetry) {}
+  ~EndingHook() {
+    if (options_.ending) options_.ending(telemetry_);
+  }
+  EndingHook(const EndingHook&) = delete;
+  EndingHook& operator=(const EndingHook&) = delete;
+
+ private:
+  const RunOptions& options_;
+  Telemetry& telemetry_;
 };
 
 // A thread that reports when its body is over.
@@ -121,8 +143,9 @@ bool all_done(const std::vector<std::unique_ptr<Worker>>& workers) {
 int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSignal& stop) {
   const bool run_sources = options.only != RunOptions::Only::sinks;
   const bool run_sinks = options.only != RunOptions::Only::sources;
-  Failures failures(stop);
+  Failures failures(stop, options.failure);
   Telemetry telemetry(config.name);  // before the runners that update it, after the server that reads it
+  EndingHook ending(options, telemetry);  // declared before the runners: it runs once they are gone
   {
     std::vector<std::string> step_names;  // log lines naming a step ("pg: …") carry it in --log-format json
     for (const auto* steps : {&config.sources, &config.sinks})
@@ -197,6 +220,8 @@ int run_pipeline(const PipelineConfig& config, const RunOptions& options, StopSi
     return failures.config() ? kExitConfig : kExitRuntime;
   }
 
+  failures.started();
+  if (options.started) options.started(telemetry);
   if (http) {
     add_tap_routes(http->routes(), telemetry);
     add_page_routes(http->routes());
