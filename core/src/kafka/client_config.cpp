@@ -1,5 +1,7 @@
 #include "kafka/client_config.h"
 
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include "sluice/error.h"
@@ -22,6 +24,14 @@ void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::str
   char err[512];
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
     throw Error(errc::config, "kafka property `" + name + "`: " + err);
+}
+
+int64_t int_property(const rd_kafka_conf_t* conf, const std::string& name) {
+  char value[64];
+  size_t size = sizeof value;
+  if (rd_kafka_conf_get(conf, name.c_str(), value, &size) != RD_KAFKA_CONF_OK)
+    throw Error(errc::fatal, "kafka property `" + name + "` is unknown to librdkafka");
+  return std::strtoll(value, nullptr, 10);
 }
 
 KafkaConf make_client_conf(const KafkaSettings& s, const std::string& bootstrap, ClientRole role) {
@@ -57,14 +67,16 @@ KafkaConf make_client_conf(const KafkaSettings& s, const std::string& bootstrap,
     // Bounded prefetch: memory stays flat however far behind the consumer is.
     // Enough to keep a sink busy while it writes a batch, no more: measured
     // with a PostgreSQL sink (1M records behind, 32 partitions), 32 MB here
-    // and 16 MB fetches gave a 216 MB peak RSS, 4 MB and 4 MB fetches 54 MB at
-    // the same rate (the fetch buffers and decompressed message sets cost
-    // several times the queued payload). The byte cap is the only limit that
-    // binds: a per-partition message minimum below a batch's size starves a
-    // sink that consumes in bursts (measured: 76k vs 530k rows/s into PostgreSQL).
-    set_property(c, "queued.max.messages.kbytes", "4096");
+    // and 16 MB fetches gave a 216 MB peak RSS, 4 MB 64-67 MB and 2 MB 56-57 MB
+    // at the same rate, once fetching resumes as soon as the queue has room
+    // (FetchWaker; before it, the rate followed the queue's size). librdkafka
+    // keeps a few hundred bytes per queued message besides its payload. The
+    // byte cap is the only limit that binds: a per-partition message minimum
+    // below a batch's size starves a sink that consumes in bursts (measured:
+    // 76k vs 530k rows/s into PostgreSQL).
+    set_property(c, "queued.max.messages.kbytes", "2048");
     set_property(c, "queued.min.messages", "1000000");
-    set_property(c, "fetch.max.bytes", "4194304");
+    set_property(c, "fetch.max.bytes", "2097152");
     set_property(c, "max.partition.fetch.bytes", "262144");
     set_property(c, "fetch.wait.max.ms", "50");
     set_property(c, "fetch.error.backoff.ms", "50");

@@ -1,6 +1,7 @@
 // Turns the pipeline's [kafka] section into a librdkafka configuration.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "config/pipeline.h"
@@ -18,5 +19,7 @@ KafkaConf make_client_conf(const KafkaSettings& settings, const std::string& boo
 
 // Sets one property or throws as above.
 void set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value);
+// An integer property as the configuration holds it (librdkafka's default if unset).
+int64_t int_property(const rd_kafka_conf_t* conf, const std::string& name);
 
 }  // namespace sluice

@@ -44,12 +44,15 @@ Consumer::Consumer(const KafkaSettings& kafka, const std::string& bootstrap,
   if (settings_.skip_expired) set_property(conf.get(), "auto.offset.reset", "earliest");
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
+  fill_.emplace(int_property(conf.get(), "queued.max.messages.kbytes") * 1024,
+                int_property(conf.get(), "queued.min.messages"));
   char err[512];
   rk_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), err, sizeof err));
   if (!rk_) throw Error(errc::config, std::string("kafka consumer: ") + err);
   conf.release();
   rd_kafka_poll_set_consumer(rk_.get());
   queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
+  waker_ = std::make_unique<FetchWaker>(rk_.get(), settings_.topic);
   if (settings_.assign_directly) {
     assign_every_partition();
     return;
@@ -72,6 +75,7 @@ Consumer::~Consumer() {
 void Consumer::close() {
   if (closed_) return;
   closed_ = true;
+  if (waker_) waker_->stop();  // its requests use the handle
   if (settings_.assign_directly && !assigned_.empty()) revoke_directly_assigned();
   queue_.reset();
   rd_kafka_consumer_close(rk_.get());
@@ -155,6 +159,7 @@ rd_kafka_resp_err_t Consumer::assign(rd_kafka_topic_partition_list_t* partitions
                  (tp.offset >= 0 ? std::to_string(tp.offset) : "start");
   }
   spdlog::info("{}: assigned partitions {}", settings_.topic, described.empty() ? "none" : described);
+  waker_->set_partitions(assigned_);
   return rd_kafka_assign(rk_.get(), partitions);
 }
 
@@ -199,6 +204,7 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) revoked.push_back(partitions->elems[i].partition);
   listener_.on_revoke(revoked);
   assigned_.clear();
+  waker_->set_partitions({});
   rd_kafka_assign(rk_.get(), nullptr);
 }
 
@@ -207,6 +213,11 @@ void Consumer::poll(std::vector<KafkaMessage>& out, size_t max, std::chrono::mil
   if (polled_.size() < max) polled_.resize(max);
   ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), static_cast<int>(timeout.count()),
                                            polled_.data(), max);
+  if (n > 0) {
+    int64_t bytes = 0;
+    for (ssize_t i = 0; i < n; ++i) bytes += static_cast<int64_t>(polled_[i]->len);
+    if (fill_->after_poll(static_cast<int64_t>(rd_kafka_queue_length(queue_.get())), n, bytes)) waker_->wake();
+  }
   // Owned at once, every one: an error thrown below must release the rest
   // too, or destroying the handle would wait for them forever.
   owned_.clear();

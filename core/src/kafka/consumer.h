@@ -10,10 +10,13 @@
 #include <chrono>
 #include <exception>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/pipeline.h"
+#include "kafka/fetch_waker.h"
 #include "kafka/handles.h"
 #include "sluice/error.h"
 
@@ -78,6 +81,9 @@ class Consumer {
 
   const std::string& topic() const { return settings_.topic; }
 
+  // Wake-ups sent to restart fetching after the prefetch queue was full.
+  uint64_t fetch_wakeups() const { return waker_ ? waker_->wakeups() : 0; }
+
  private:
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -94,6 +100,8 @@ class Consumer {
   RebalanceListener& listener_;
   KafkaHandle rk_;
   KafkaQueue queue_;
+  std::optional<QueueFill> fill_;
+  std::unique_ptr<FetchWaker> waker_;
   std::vector<int32_t> assigned_;
   bool closed_ = false;
   std::exception_ptr rebalance_error_;

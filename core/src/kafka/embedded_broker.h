@@ -12,6 +12,10 @@
 
 namespace sluice {
 
+// Sets TCP_NODELAY on this process's listening sockets on the ports of
+// `bootstrap`; returns how many it set.
+int disable_nagle_on_listeners(const std::string& bootstrap);
+
 class EmbeddedBroker {
  public:
   explicit EmbeddedBroker(int brokers = 1);
