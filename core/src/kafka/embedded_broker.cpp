@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -43,13 +44,13 @@ std::set<int> ports_of(const std::string& bootstrap) {
 // connection accepted from a listener set TCP_NODELAY has it too (Linux).
 int disable_nagle_on_listeners(const std::string& bootstrap) {
   const std::set<int> ports = ports_of(bootstrap);
-  DIR* dir = opendir("/proc/self/fd");
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/proc/self/fd"), closedir);
   if (!dir) return 0;
   int done = 0;
-  while (dirent* entry = readdir(dir)) {
+  while (dirent* entry = readdir(dir.get())) {
     const int fd = std::atoi(entry->d_name);
     struct stat st;
-    if (fd <= 2 || fd == dirfd(dir) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    if (fd <= 2 || fd == dirfd(dir.get()) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
     int listening = 0;
     socklen_t len = sizeof listening;
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
@@ -61,7 +62,6 @@ int disable_nagle_on_listeners(const std::string& bootstrap) {
     int on = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0) ++done;
   }
-  closedir(dir);
   return done;
 }
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,10 +23,10 @@ namespace {
 // The TCP_NODELAY of the connection the broker accepted on `port` from the
 // client socket whose local port is `client_port`, once accepted.
 std::optional<int> accepted_nodelay(int port, int client_port) {
-  DIR* dir = opendir("/proc/self/fd");
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/proc/self/fd"), closedir);
   if (!dir) return std::nullopt;
   std::optional<int> found;
-  while (dirent* entry = readdir(dir)) {
+  while (dirent* entry = readdir(dir.get())) {
     const int fd = std::atoi(entry->d_name);
     struct stat st;
     if (fd <= 2 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
@@ -39,7 +40,6 @@ std::optional<int> accepted_nodelay(int port, int client_port) {
     len = sizeof on;
     if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0) found = on;
   }
-  closedir(dir);
   return found;
 }
 
@@ -50,6 +50,10 @@ TEST(EmbeddedBroker, ItsConnectionsSendWithoutNaglesDelay) {
 
   const int client = socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(client, 0);
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{client};
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -64,7 +68,6 @@ TEST(EmbeddedBroker, ItsConnectionsSendWithoutNaglesDelay) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!(nodelay = accepted_nodelay(port, ntohs(mine.sin_port))) && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  close(client);
   ASSERT_TRUE(nodelay.has_value()) << "the broker never accepted the connection";
   EXPECT_EQ(*nodelay, 1);
 }
