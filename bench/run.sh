@@ -14,8 +14,8 @@
 # and each peak RSS. How each way is timed: see bench/lib.sh.
 # With BASELINE_SLUICE=PATH, that binary's sink with its defaults is one more
 # line (table with a primary key), and defaults/baseline a ratio within each run.
-# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_RECORDS=5000] [BASELINE_SLUICE=PATH] bash bench/run.sh
-# It took 12-16 min with RUNS=3 on the 2-core machine while parallel builds
+# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_RECORDS=5000] [BASELINE_SLUICE=PATH] [COMPRESSION=zstd] bash bench/run.sh
+# It took 7-8 min with RUNS=3 (10 with RUNS=5) on the quiet 2-core machine, 12-16 min while parallel builds
 # kept its load average at 11-13 (each sluice run spends ~4 s starting and
 # joining its group); RUNS=1 for a quick look. RECORDS much above 2M may pass
 # the broker's ~5 MB per partition; the dump's check then stops the script.

@@ -11,7 +11,7 @@
 # Targets: with/without >= 0.8; peak RSS with the script <= 96 MiB.
 # With BASELINE_SLUICE=PATH, that binary's run through the script is one more
 # line, and this build/baseline a ratio within each run.
-# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_SLUICE=PATH] bash bench/transform.sh
+# Usage: [RECORDS=1000000] [RUNS=3] [BASELINE_SLUICE=PATH] [COMPRESSION=zstd] bash bench/transform.sh
 # It took 5 min with RUNS=3 on the 2-core machine at a load average of ~12.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
