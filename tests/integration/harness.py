@@ -28,11 +28,29 @@ def wait_for(condition, timeout=60.0, what="condition"):
         time.sleep(0.05)
 
 
+# Where pipelines find their broker and database: a test names them itself.
+# Inherited from the shell that runs the tests, they would point its
+# pipelines at whatever that shell had (a broker long gone, say).
+INHERITED_ONLY_IF_GIVEN = ("KAFKA_BOOTSTRAP", "PG_URI")
+
+
+def child_env(env=None):
+    """The environment of a sluice a test starts: this one, without the
+    addresses above unless `env` gives them, updated with `env`."""
+    full_env = {k: v for k, v in os.environ.items() if k not in INHERITED_ONLY_IF_GIVEN}
+    full_env.update(env or {})
+    return full_env
+
+
 def run(*args, env=None, timeout=120, check=None):
     """Runs sluice to completion; returns CompletedProcess with text output."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    proc = subprocess.run([SLUICE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    full_env = child_env(env)
+    try:
+        proc = subprocess.run([SLUICE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        # What it said before it was killed is what tells why it hung.
+        said = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+        raise AssertionError(f"sluice {' '.join(args)} still running after {timeout}s; its stderr:\n{said}") from None
     if check is not None and proc.returncode != check:
         raise AssertionError(f"sluice {' '.join(args)} exited {proc.returncode}, wanted {check}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
@@ -43,8 +61,7 @@ class Process:
     """A sluice process in the background; always stopped on exit."""
 
     def __init__(self, *args, env=None, stdout=None):
-        full_env = dict(os.environ)
-        full_env.update(env or {})
+        full_env = child_env(env)
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([SLUICE, *args], stdout=stdout or subprocess.PIPE, stderr=self.stderr,
                                      text=True, env=full_env)

@@ -7,7 +7,7 @@ import os
 import subprocess
 import unittest
 
-from harness import SOURCE_DIR, TempDirTest
+from harness import SOURCE_DIR, TempDirTest, child_env
 from pg import Postgres
 
 EXAMPLES = os.environ.get("SLUICE_EMBED_EXAMPLES", "")
@@ -24,7 +24,7 @@ def example(name):
 
 def run_example(name, *args, env=None, timeout=900):
     proc = subprocess.run([example(name), *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, **(env or {})), cwd=EXAMPLE_SOURCES)
+                          env=child_env(env), cwd=EXAMPLE_SOURCES)
     return proc
 
 
