@@ -48,9 +48,11 @@ def run(*args, env=None, timeout=120, check=None):
     try:
         proc = subprocess.run([SLUICE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        # What it said before it was killed is what tells why it hung.
+        # What it said before it was killed is what tells why it hung: shown
+        # with the traceback, and the exception stays what callers catch.
         said = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-        raise AssertionError(f"sluice {' '.join(args)} still running after {timeout}s; its stderr:\n{said}") from None
+        e.add_note(f"its stderr:\n{said}")
+        raise
     if check is not None and proc.returncode != check:
         raise AssertionError(f"sluice {' '.join(args)} exited {proc.returncode}, wanted {check}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
