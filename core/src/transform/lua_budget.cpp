@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,9 @@ class LuaWatchdog {
  private:
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kTick{20};
+  // How long after a stop request a call may go on waiting (its waits
+  // return at once by then) before the stop ends it as its wait returns.
+  static constexpr std::chrono::milliseconds kStopGrace{1000};
   struct Watched {
     LuaBudget* budget;
     uint64_t generation;  // the call seen last
@@ -76,16 +80,23 @@ class LuaWatchdog {
       wake_.wait_for(lock, kTick);
       const auto now = Clock::now();
       const bool stop = LuaBudget::interrupted();
+      if (stop && !stop_seen_) stop_seen_ = now;
+      const bool stop_is_old = stop && now - *stop_seen_ >= kStopGrace;
       for (Watched& w : watched_) {
         LuaBudget& b = *w.budget;
         const uint64_t generation = b.generation_.load(std::memory_order_relaxed);
-        if (!b.in_call_.load(std::memory_order_relaxed) || generation != w.generation) {
+        // A wait is not the script's time, until a stop is kStopGrace old: a
+        // script that loops on waits which return at once after the stop
+        // spends nearly every tick inside one (a checkpoint's fsync), and its
+        // call keeps its generation through them.
+        if (generation != w.generation || (!b.in_call_.load(std::memory_order_relaxed) && !stop_is_old)) {
           w.generation = generation;
           w.since = now;
           continue;
         }
-        // A stop ends a call that has lasted a tick at least: one that is
-        // stuck, not the many short ones that finish the batch in hand.
+        // A stop ends a call that has run for a tick at least: one that is
+        // stuck, not the many short ones that finish the batch in hand. One
+        // that is waiting ends as its wait returns (end_wait).
         if (stop) b.stopped_generation_.store(generation, std::memory_order_relaxed);
         else if (now - w.since >= b.time_budget()) b.expired_generation_.store(generation, std::memory_order_relaxed);
         else continue;
@@ -105,6 +116,7 @@ class LuaWatchdog {
   std::condition_variable wake_;
   std::vector<Watched> watched_;
   bool quit_ = false;
+  std::optional<Clock::time_point> stop_seen_;  // the first tick after the stop request
   std::thread thread_;
 };
 
@@ -146,13 +158,16 @@ void LuaBudget::begin_wait() { in_call_.store(false, std::memory_order_relaxed);
 // after a stop request: the call keeps its generation, so the watchdog ends
 // it a tick later even when the script goes on waiting in a loop (each wait
 // returning at once), whatever its instruction budget.
-void LuaBudget::end_wait(bool renew) {
+void LuaBudget::end_wait(lua_State* L, bool renew) {
   if (renew && trip_ == BudgetTrip::none) {
     charged_ = 0;
     arm(main_, count_for(limits_.instructions));
   }
   if (!interrupted()) generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   in_call_.store(true, std::memory_order_relaxed);
+  // Stopped while it waited: the watchdog did not poke a call that was not
+  // running, so the script's next instruction raises from here.
+  if (interrupted() && flagged()) arm(L, 1);
 }
 
 void LuaBudget::trip(BudgetTrip why) {

@@ -55,11 +55,13 @@ class LuaBudget {
   // sleep): its wall-clock time is not the script's, so the watchdog does
   // not count it against the time budget, and a stop request does not end
   // the call while it waits (the host's wait ends at the stop by itself;
-  // the script then has a tick to return before the stop ends the call).
+  // the script then has a tick of running to return). A call still under
+  // way a second after the stop, waiting or not, ends as its wait returns.
   // `renew`: the rest of the call gets a whole instruction budget again (a
-  // long-running script's budget is per slice between two waits).
+  // long-running script's budget is per slice between two waits). `L` is
+  // the thread that waited.
   void begin_wait();
-  void end_wait(bool renew);
+  void end_wait(lua_State* L, bool renew);
 
   // What ended the current (or last) call early.
   BudgetTrip trip() const { return trip_; }

@@ -4,9 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "transform/lua_state.h"
 #include "transform/test_scripts.h"
+
+extern "C" {
+#include <lauxlib.h>
+}
 
 namespace sluice {
 namespace {
@@ -141,6 +146,51 @@ TEST(BudgetDeathTest, AStopRequestEndsAStuckCall) {
         std::string error = run_under("while true do pcall(function() while true do end end) end",
                                       {1'000'000'000'000, 16u << 20, std::chrono::hours(1)});
         std::exit(error.find("stopped while the script ran") != std::string::npos ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// A host function that waits as a Lua source's ctx.checkpoint does (its
+// fsync): longer than a watchdog tick, most of the time the loop takes.
+// Raises after `kMaxWaits`, so a stop that never ends the call fails the test.
+constexpr int kMaxWaits = 200;
+int g_waits = 0;
+int wait_a_while(lua_State* L) {
+  if (++g_waits > kMaxWaits) return luaL_error(L, "still running after %d waits", kMaxWaits);
+  LuaBudget::of(L).begin_wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  LuaBudget::of(L).end_wait(L, false);
+  return 0;
+}
+
+std::string run_with_waits(const std::string& code) {
+  testing::ScriptDir dir;
+  LuaState lua({1'000'000'000'000, 16u << 20, std::chrono::hours(1)}, dir.path());
+  lua_register(lua.get(), "wait_a_while", wait_a_while);
+  std::string error;
+  if (!lua.load_script(dir.write("s.lua", code), "s.lua", error)) return error;
+  lua_pop(lua.get(), 1);
+  return "";
+}
+
+TEST(BudgetDeathTest, AStopEndsACallThatLoopsOnWaits) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        LuaBudget::interrupt_all();
+        std::string error = run_with_waits("while true do wait_a_while() end");
+        std::exit(error.find("stopped while the script ran") != std::string::npos ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(BudgetDeathTest, AStopLeavesACallThatWaitsAWhileAndReturnsToFinish) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        LuaBudget::interrupt_all();
+        std::string error = run_with_waits("for i = 1, 3 do wait_a_while() end");
+        std::exit(error.empty() ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
 }

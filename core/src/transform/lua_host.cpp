@@ -45,6 +45,6 @@ bool LuaHost::call(int nargs, int nresults, std::string& error) {
 bool LuaHost::spoiled() const { return lua_->spoiled(); }
 
 void LuaHost::begin_wait(lua_State* L) { LuaBudget::of(L).begin_wait(); }
-void LuaHost::end_wait(lua_State* L, bool renew_budget) { LuaBudget::of(L).end_wait(renew_budget); }
+void LuaHost::end_wait(lua_State* L, bool renew_budget) { LuaBudget::of(L).end_wait(L, renew_budget); }
 
 }  // namespace sluice
