@@ -5,7 +5,7 @@ import os
 import subprocess
 import unittest
 
-from harness import SLUICE, SOURCE_DIR, run
+from harness import SLUICE, SOURCE_DIR, child_env, run
 from pg import Postgres
 
 
@@ -23,9 +23,8 @@ def readme_example():
 class EventsPipeline(unittest.TestCase):
     def setUp(self):
         self.pg = Postgres()
-        self.env = dict(os.environ, PG_URI=self.pg.dsn, TZ="UTC", PGTZ="UTC",
-                        PATH=os.path.dirname(os.path.abspath(SLUICE)) + os.pathsep + os.environ["PATH"])
-        self.env.pop("KAFKA_BOOTSTRAP", None)
+        self.env = child_env({"PG_URI": self.pg.dsn, "TZ": "UTC", "PGTZ": "UTC",
+                              "PATH": os.path.dirname(os.path.abspath(SLUICE)) + os.pathsep + os.environ["PATH"]})
 
     def tearDown(self):
         self.pg.close()

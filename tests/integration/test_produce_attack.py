@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import SLUICE, SOURCE_DIR, TempDirTest, broker
+from harness import SLUICE, SOURCE_DIR, TempDirTest, broker, child_env
 from pg import Postgres
 from test_produce_consume import consume, produce, values
 
@@ -136,8 +136,7 @@ class EventsEdges(unittest.TestCase):
             '{"type":"big","time":"2026-12-01T10:00:00Z","n":123456789012345678901234567890,"f":1e400}',
             '{"type":"dup","type":"last","time":"2026-12-01T10:01:00Z"}',
         ]) + "\n"
-        env = dict(os.environ, PG_URI=self.pg.dsn)
-        env.pop("KAFKA_BOOTSTRAP", None)
+        env = child_env({"PG_URI": self.pg.dsn})
         proc = subprocess.run([SLUICE, "run", os.path.join(SOURCE_DIR, "pipelines/events.toml"), "--progress", "0s"],
                               input=events, capture_output=True, text=True, env=env, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
