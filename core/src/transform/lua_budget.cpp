@@ -156,8 +156,9 @@ void LuaBudget::begin_wait() { in_call_.store(false, std::memory_order_relaxed);
 
 // A new generation: the watchdog times the rest of the call from here. Not
 // after a stop request: the call keeps its generation, so the watchdog ends
-// it a tick later even when the script goes on waiting in a loop (each wait
-// returning at once), whatever its instruction budget.
+// it even when the script goes on waiting in a loop (each wait returning at
+// once), whatever its instruction budget: a tick later if it is caught
+// running, else once the stop is kStopGrace old, as a wait returns.
 void LuaBudget::end_wait(lua_State* L, bool renew) {
   if (renew && trip_ == BudgetTrip::none) {
     charged_ = 0;
