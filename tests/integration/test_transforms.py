@@ -162,6 +162,48 @@ end
             self.assertLessEqual(r["received"], time.time() + 1)
 
 
+    def test_each_record_of_a_backlog_gets_its_own_headers_in_batches_of_several_polls(self):
+        # A batch fills from several polls (of at most 4,096 messages): the
+        # script runs on each record while its message is still held, and
+        # must be given that record's headers, not a neighbour's.
+        n = 12000
+        tag = self.write("tag.lua", """
+function transform(r, meta)
+  if r.seq % 3 ~= 0 then meta.set_header("seq", tostring(r.seq)) end
+  return r
+end
+""")
+        copy = self.write("copy.lua", """
+function transform(r, meta)
+  r.hseq = meta.headers.seq or "none"
+  return r
+end
+""")
+        out = os.path.join(self.dir, "out.jsonl")
+        path = self.write("p.toml", f"""
+[kafka]
+bootstrap_servers = "${{KAFKA_BOOTSTRAP}}"
+[[sources]]
+type = "random_routes"
+topic = "routes"
+count = {n}
+transforms = ["{tag}"]
+[[sinks]]
+type = "file"
+topic = "routes"
+path = "{out}"
+transforms = ["{copy}"]
+""")
+        with broker("routes:2") as address:
+            env = {"KAFKA_BOOTSTRAP": address}
+            run("run", path, "--only", "sources", "--progress", "0s", env=env, check=0)
+            run("run", path, "--only", "sinks", "--exit-after", str(n), "--progress", "0s", env=env, check=0)
+        records = read_json_lines(out)
+        self.assertEqual(sorted(r["seq"] for r in records), list(range(n)))
+        for r in records:
+            self.assertEqual(r["hseq"], "none" if r["seq"] % 3 == 0 else str(r["seq"]), r)
+
+
 class SourceSide(TempDirTest):
     def test_rejects_go_to_the_dead_letter_topic_with_the_reason_in_a_header(self):
         n = 3000

@@ -54,20 +54,23 @@ bool RecordBatch::add(int32_t partition, int64_t offset, int64_t timestamp_ms, s
   return true;
 }
 
+void read_headers(const rd_kafka_message_t& m, std::vector<std::pair<std::string_view, std::string_view>>& out) {
+  out.clear();
+  rd_kafka_headers_t* parsed = nullptr;
+  if (rd_kafka_message_headers(&m, &parsed) != RD_KAFKA_RESP_ERR_NO_ERROR || !parsed) return;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0; rd_kafka_header_get_all(parsed, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+    out.emplace_back(name, std::string_view(static_cast<const char*>(value), value ? size : 0));
+}
+
 bool RecordBatch::add(const rd_kafka_message_t& m, bool with_headers) {
   std::optional<std::string_view> key;
   if (m.key) key = std::string_view(static_cast<const char*>(m.key), m.key_len);
   std::string_view value(static_cast<const char*>(m.payload), m.payload ? m.len : 0);  // null stays null
-  scratch_.clear();
-  rd_kafka_headers_t* parsed = nullptr;
-  if (with_headers && rd_kafka_message_headers(&m, &parsed) == RD_KAFKA_RESP_ERR_NO_ERROR && parsed) {
-    const char* name = nullptr;
-    const void* header_value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(parsed, i, &name, &header_value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i)
-      scratch_.emplace_back(name, std::string_view(static_cast<const char*>(header_value), header_value ? size : 0));
-  }
+  if (with_headers) read_headers(m, scratch_);
+  else scratch_.clear();
   return add(m.partition, m.offset, rd_kafka_message_timestamp(&m, nullptr), key, value, scratch_);
 }
 

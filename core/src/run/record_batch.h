@@ -18,6 +18,10 @@
 
 namespace sluice {
 
+// Fills `out` (cleared first) with a consumed message's headers, viewing
+// the message (a value of nullptr data is null).
+void read_headers(const rd_kafka_message_t& m, std::vector<std::pair<std::string_view, std::string_view>>& out);
+
 class RecordBatch {
  public:
   // `max_bytes` bounds what the batch holds: keys, values, headers and
@@ -35,7 +39,8 @@ class RecordBatch {
            std::string_view value, std::span<const std::pair<std::string_view, std::string_view>> headers = {});
 
   // The same for a consumed message; its headers only when `with_headers`
-  // (parsing them costs an allocation per message, and only scripts read them).
+  // (parsing them costs an allocation per message, with no header at all;
+  // scripts read them from the message, and only when asked).
   bool add(const rd_kafka_message_t& m, bool with_headers);
 
   // True once a record was refused or the record count is reached.

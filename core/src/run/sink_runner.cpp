@@ -194,15 +194,19 @@ void SinkRunner::fill_batch() {
 }
 
 // Copies polled records into the batch until it is full, releasing each
-// message (and with the last one its fetch buffer) at once.
+// message (and with the last one its fetch buffer) once copied, or with
+// transforms once they ran on it.
 void SinkRunner::take_polled() {
   RecordBatch& batch = pending_.records;
-  // Only scripts, and sinks that say so, read them.
-  const bool with_headers = transforms_ != nullptr || sink_->wants_headers();
-  for (; polled_taken_ < polled_.size(); ++polled_taken_) {
-    if (!batch.add(*polled_[polled_taken_], with_headers)) return;
-    polled_[polled_taken_].reset();
-  }
+  const size_t first_record = batch.size(), first_message = polled_taken_;
+  // Only sinks that say so read them here; scripts read them from the message.
+  const bool with_headers = !transforms_ && sink_->wants_headers();
+  while (polled_taken_ < polled_.size() && batch.add(*polled_[polled_taken_], with_headers)) ++polled_taken_;
+  if (transforms_ && batch.size() > first_record)
+    transforms_->run(batch, first_record, std::span(polled_).subspan(first_message, polled_taken_ - first_message),
+                     topic_, pending_.views, pending_.reject_classes);
+  for (size_t i = first_message; i < polled_taken_; ++i) polled_[i].reset();
+  if (polled_taken_ < polled_.size()) return;
   polled_.clear();
   polled_taken_ = 0;
 }
@@ -222,12 +226,12 @@ void SinkRunner::drop_polled(std::map<int32_t, int64_t>* dropped_from) {
 }
 
 void SinkRunner::prepare(Batch& batch) {
-  batch.views.clear();
   batch.next.clear();
   const RecordBatch& records = batch.records;
-  // Transforms run once per batch: a retried write reuses what they made,
-  // since scripts may keep state. Without them the writer takes its views.
-  if (transforms_) transforms_->apply(records, topic_, batch.views, batch.reject_classes);
+  // Transforms ran once per record as it came (take_polled): a retried write
+  // reuses what they made, since scripts may keep state. Without them the
+  // writer takes its views.
+  if (transforms_) transforms_->finish(batch.views);
   // Records come in runs of one partition: one map update per run.
   for (size_t i = 0, n = records.size(); i < n;) {
     const int32_t partition = records.partition(i);

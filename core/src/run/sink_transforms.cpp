@@ -6,13 +6,15 @@ namespace sluice {
 
 namespace {
 
-// A consumed record's timestamp and headers, read only when a script asks.
+// A consumed record's timestamp and headers, read only when a script asks:
+// the headers from its Kafka message, still held.
 class BatchMeta final : public LazyMeta {
  public:
-  BatchMeta(const RecordBatch& batch, size_t record) : batch_(batch), record_(record) {}
+  BatchMeta(const RecordBatch& batch, size_t record, const rd_kafka_message_t& message)
+      : batch_(batch), record_(record), message_(message) {}
   int64_t timestamp_ms() const override { return batch_.timestamp_ms(record_); }
   std::span<const HeaderView> headers() const override {
-    if (!read_) batch_.headers(record_, headers_);
+    if (!read_) read_headers(message_, headers_);
     read_ = true;
     return headers_;
   }
@@ -20,6 +22,7 @@ class BatchMeta final : public LazyMeta {
  private:
   const RecordBatch& batch_;
   size_t record_;
+  const rd_kafka_message_t& message_;
   mutable bool read_ = false;
   mutable std::vector<HeaderView> headers_;
 };
@@ -34,21 +37,25 @@ SinkTransforms::SinkTransforms(const StepConfig& step, bool sink_has_dead_letter
   chain_.attach_metrics(telemetry.registry(), telemetry.labels());
 }
 
-void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic, std::vector<Message>& views,
-                           std::vector<std::pair<size_t, const char*>>& reject_classes) {
-  reject_classes.clear();
+void SinkTransforms::run(const RecordBatch& consumed, size_t from, std::span<const KafkaMessage> messages,
+                         const std::string& topic, std::vector<Message>& views,
+                         std::vector<std::pair<size_t, const char*>>& reject_classes) {
   uint64_t dropped = 0;
-  Made& made = made_[turn_ ^= 1];
-  made.arena.clear();
-  made.reasons.clear();
-  made.outputs.clear();
-  made.pending.clear();
-  views.clear();
+  if (from == 0) {
+    Made& fresh = made_[turn_ ^= 1];
+    fresh.arena.clear();
+    fresh.reasons.clear();
+    fresh.outputs.clear();
+    fresh.pending.clear();
+    views.clear();
+    reject_classes.clear();
+  }
+  Made& made = made_[turn_];
   // Each record is read once, here: by the time a second pass came back to
   // it, the batch would have pushed it out of the cache.
-  for (size_t record = 0; record < consumed.size(); ++record) {
+  for (size_t record = from; record < consumed.size(); ++record) {
     const Message base = consumed.view(record, topic);
-    BatchMeta lazy(consumed, record);
+    BatchMeta lazy(consumed, record, *messages[record - from]);
     RecordMeta meta;
     meta.topic = topic;
     meta.partition = base.partition;
@@ -90,6 +97,10 @@ void SinkTransforms::apply(const RecordBatch& consumed, const std::string& topic
     }
   }
   telemetry_.dropped.add(dropped);
+}
+
+void SinkTransforms::finish(std::vector<Message>& views) {
+  const Made& made = made_[turn_];
   // The buffers no longer grow: their views can be taken.
   for (const Pending& p : made.pending) {
     Message& v = views[p.view];
