@@ -71,6 +71,21 @@ class ConfigErrors(TempDirTest):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertRegex(proc.stderr, re.escape(path) + r":1:1: warning: stdout: no source in this pipeline produces topic `elsewhere`")
 
+    def test_run_refuses_host_steps_that_only_an_embedding_program_can_feed(self):
+        # Nothing would push to the source: the run waited for ever.
+        host_source = '[[sources]]\ntype = "host"\ntopic = "routes"\n'
+        for text, where in ((host_source + SINK, r":1:1: error: sources\[0\]\.type: `host` is of type `host`, "
+                                                 r"whose records only a program embedding sluice can push"),
+                            (SOURCE + SINK.replace("stdout", "host"),
+                             r":5:1: error: sinks\[0\]\.type: `host` is of type `host`, "
+                             r"whose batches only a program embedding sluice can take")):
+            path = self.write("p.toml", text)
+            self.assertEqual(run("check", path).returncode, 0)  # a pipeline an embedding program may run
+            proc = run("run", path, timeout=30)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertRegex(proc.stderr, re.escape(path) + where)
+            self.assertNotIn("starting", proc.stderr)
+
     def test_missing_file(self):
         proc = run("check", os.path.join(self.dir, "nope.toml"))
         self.assertEqual(proc.returncode, 2)

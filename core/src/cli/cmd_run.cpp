@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "cli/signals.h"
+#include "embed/pipeline_handle.h"
 #include "run/pipeline_runner.h"
 #include "sluice.h"
 #include "sluice/options.h"
@@ -59,6 +61,13 @@ void add_run(CLI::App& app, const GlobalOptions& global, int& exit_code) {
     if (!pipeline) {
       std::fputs(sluice_error_message(error.get()), stderr);
       exit_code = sluice_error_get_code(error.get()) == SLUICE_ERROR_CONFIG ? kExitConfig : kExitRuntime;
+      return;
+    }
+    const Diagnostics host_steps = embedded_only_steps(pipeline->config, settings.only != SLUICE_RUN_SINKS,
+                                                       settings.only != SLUICE_RUN_SOURCES);
+    if (host_steps.has_errors()) {
+      std::fputs(host_steps.format().c_str(), stderr);
+      exit_code = kExitConfig;
       return;
     }
     std::fputs(sluice_pipeline_warnings(pipeline.get()), stderr);

@@ -37,4 +37,23 @@ std::optional<PipelineConfig> load_checked(const std::string& path, const Plugin
   return config;
 }
 
+Diagnostics embedded_only_steps(const PipelineConfig& config, bool sources, bool sinks) {
+  Diagnostics found;
+  auto check = [&](const std::vector<StepConfig>& steps, const std::string& kind, const char* what, const char* hint) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const StepConfig& step = steps[i];
+      if (step.plugin->name != "host" || step.plugin->origin != "built-in") continue;
+      found.error(step.pos, kind + "[" + std::to_string(i) + "].type",
+                  "`" + step.name + "` is of type `host`, " + what + " (sluice.h); `sluice run` is none", hint);
+    }
+  };
+  if (sources)
+    check(config.sources, "sources", "whose records only a program embedding sluice can push",
+          "`type = \"stdin\"` reads them from standard input");
+  if (sinks)
+    check(config.sinks, "sinks", "whose batches only a program embedding sluice can take",
+          "`type = \"stdout\"` or `\"file\"` writes them out");
+  return found;
+}
+
 }  // namespace sluice::cli

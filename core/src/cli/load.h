@@ -20,4 +20,9 @@ bool load_registry(PluginRegistry& registry, const GlobalOptions& global);
 // main()'s last-resort report mask them. nullopt when there were errors.
 std::optional<PipelineConfig> load_checked(const std::string& path, const PluginRegistry& registry);
 
+// `sluice run` is no program embedding sluice: nothing would push records to
+// a source of type `host` (the run would wait for ever), nor take a host
+// sink's batches. An error for each such step among those the run starts.
+Diagnostics embedded_only_steps(const PipelineConfig& config, bool sources, bool sinks);
+
 }  // namespace sluice::cli
