@@ -280,6 +280,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RowEncoder binary_encoder(columns, CopyFormat::binary);
   std::optional<std::string> binary_row = encode(binary_encoder, json, binary_reason);
   if (encode(binary_encoder, json, binary_reason) != binary_row) fail("binary: a second encoding differs", "");
+  // The fast paths (one pass over the fields, rows of numbers written
+  // straight) must give the general paths' bytes and reasons.
+  std::string general_reason;
+  RowEncoder general_encoder(columns, CopyFormat::binary, false);
+  if (encode(general_encoder, json, general_reason) != binary_row || general_reason != binary_reason)
+    fail("binary: the fast paths and the general paths differ", binary_reason + " / " + general_reason);
   if (text_row.has_value() != binary_row.has_value())
     fail("text and binary disagree on accepting the record", text_reason + binary_reason);
   if (!binary_row) {

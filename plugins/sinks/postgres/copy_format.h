@@ -3,7 +3,9 @@
 // column types whose binary form the sink does not write (numeric, uuid...).
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,22 +27,32 @@ std::string_view copy_trailer(CopyFormat format);
 // Appends `text` escaped for COPY's text format.
 void append_copy_text(std::string& out, std::string_view text);
 
-// Big-endian integers, as binary COPY wants them.
-inline void append_be(std::string& out, uint64_t v, int bytes) {
-  char buf[8];
-  for (int i = bytes - 1; i >= 0; --i, v >>= 8) buf[i] = static_cast<char>(v & 0xff);
-  out.append(buf, static_cast<size_t>(bytes));
+// Big-endian integers, as binary COPY wants them: `v`'s low `bytes` (2, 4
+// or 8) bytes written at `p`; returns the end.
+inline char* put_be(char* p, uint64_t v, int bytes) {
+  if constexpr (std::endian::native == std::endian::little) {
+    const uint64_t be = __builtin_bswap64(v << (64 - 8 * bytes));
+    std::memcpy(p, &be, static_cast<size_t>(bytes));
+  } else {
+    for (int i = bytes - 1; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+  }
+  return p + bytes;
 }
 
-// A binary COPY field of `bytes` (4 or 8) bytes: its length, then `v`, in
-// one append (the hot path of numbers and timestamps).
+// A binary COPY field of `bytes` (4 or 8) bytes: its length, then `v`.
+inline char* put_be_field(char* p, uint64_t v, int bytes) {
+  return put_be(put_be(p, static_cast<uint64_t>(bytes), 4), v, bytes);
+}
+
+inline void append_be(std::string& out, uint64_t v, int bytes) {
+  char buf[8];
+  out.append(buf, static_cast<size_t>(put_be(buf, v, bytes) - buf));
+}
+
+// The same as one append (the hot path of numbers and timestamps).
 inline void append_be_field(std::string& out, uint64_t v, int bytes) {
   char buf[12];
-  const int n = 4 + bytes;
-  for (int i = n - 1; i >= 4; --i, v >>= 8) buf[i] = static_cast<char>(v & 0xff);
-  buf[0] = buf[1] = buf[2] = 0;
-  buf[3] = static_cast<char>(bytes);
-  out.append(buf, static_cast<size_t>(n));
+  out.append(buf, static_cast<size_t>(put_be_field(buf, v, bytes) - buf));
 }
 
 // Text forms of timestamps and dates, from microseconds / days since the Unix

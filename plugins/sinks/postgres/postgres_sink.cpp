@@ -2,6 +2,7 @@
 // batch's rows, rejects and Kafka offsets commit in one transaction; the
 // offsets advance by compare-and-set, so a fenced instance cannot commit.
 #include <chrono>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -231,16 +232,25 @@ class PostgresSink : public sluice::Sink {
     const auto loop_start = WriteTimings::Clock::now();
     const auto& expected = offsets_.expected();
     std::string reason;
+    // Records come in runs of one partition: its two lookups are made once a run.
+    std::optional<int32_t> partition;
+    const std::optional<int64_t>* stored = nullptr;
+    auto next = next_.end();
     for (size_t i = 0; i < batch.size(); ++i) {
       const sluice::Message& m = batch[i];
-      auto it = expected.find(m.partition);
-      if (it == expected.end())
-        throw Error(errc::fenced, "a record of " + std::string(m.topic) + "/" + std::to_string(m.partition) +
-                                            " arrived but the partition is not assigned here");
+      if (m.partition != partition) {
+        auto it = expected.find(m.partition);
+        if (it == expected.end())
+          throw Error(errc::fenced, "a record of " + std::string(m.topic) + "/" + std::to_string(m.partition) +
+                                              " arrived but the partition is not assigned here");
+        partition = m.partition;
+        stored = &it->second;
+        next = next_.find(m.partition);
+      }
       // Below the stored offset: already committed by an earlier batch.
-      if (it->second && m.offset < *it->second) continue;
+      if (*stored && m.offset < **stored) continue;
       // Redelivered within the batch (a split's records share one offset).
-      if (auto seen = next_.find(m.partition); seen != next_.end() && m.offset < seen->second - 1) continue;
+      if (next != next_.end() && m.offset < next->second - 1) continue;
       if (m.dropped) {
         // Nothing to write; the offset still advances.
       } else if (!m.reject_reason.empty()) {
@@ -252,7 +262,8 @@ class PostgresSink : public sluice::Sink {
       } else {
         encoded_.rejects.push_back({i, reason});
       }
-      next_[m.partition] = m.offset + 1;
+      if (next == next_.end()) next = next_.emplace(m.partition, 0).first;
+      next->second = m.offset + 1;
     }
     timings.add(WriteStep::encode, loop_start);
     timings.subtract(WriteStep::encode, timings.in_batch(WriteStep::send) - sent_before);

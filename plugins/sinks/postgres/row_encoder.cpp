@@ -39,6 +39,55 @@ void append_chars(std::string& out, T v) {
 
 int integer_width(ColumnKind kind) { return kind == ColumnKind::int16 ? 2 : kind == ColumnKind::int32 ? 4 : 8; }
 
+bool is_number_kind(ColumnKind kind) {
+  return kind == ColumnKind::int16 || kind == ColumnKind::int32 || kind == ColumnKind::int64 ||
+         kind == ColumnKind::float32 || kind == ColumnKind::float64;
+}
+
+// Writes number field `v` (or null) at `p` for a column of `kind` (a number
+// kind) and advances `p`, converting as append_value does: an integer into
+// a float column through double, a double into float32 only within float's
+// range. False when `v` needs more than that (a range to report, a whole
+// number written as 2.0, another type, a number beyond 64 bits).
+bool put_number(char*& p, simdjson::dom::element v, ColumnKind kind) {
+  using T = simdjson::dom::element_type;
+  const T type = v.type();
+  if (type == T::NULL_VALUE) {
+    p = put_be(p, 0xffffffffu, 4);
+    return true;
+  }
+  double d;
+  if (type == T::INT64) {
+    const int64_t n = v.get_int64().value_unsafe();
+    if (kind == ColumnKind::int64 || kind == ColumnKind::int32 || kind == ColumnKind::int16) {
+      const int width = integer_width(kind);
+      const int bits = width * 8;
+      if (bits < 64 && (n < -(int64_t{1} << (bits - 1)) || n >= (int64_t{1} << (bits - 1)))) return false;
+      if (width == 2) p = put_be(put_be(p, 2, 4), static_cast<uint64_t>(n), 2);
+      else p = put_be_field(p, static_cast<uint64_t>(n), width);
+      return true;
+    }
+    d = static_cast<double>(n);
+  } else if (type == T::DOUBLE && (kind == ColumnKind::float64 || kind == ColumnKind::float32)) {
+    d = v.get_double().value_unsafe();
+  } else {
+    return false;
+  }
+  if (!std::isfinite(d)) return false;
+  if (kind == ColumnKind::float64) {
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    p = put_be_field(p, bits, 8);
+    return true;
+  }
+  if (std::fabs(d) > std::numeric_limits<float>::max()) return false;
+  const float f = static_cast<float>(d);
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  p = put_be_field(p, bits, 4);
+  return true;
+}
+
 // A quotable piece of a field's text (valid UTF-8: simdjson checked it), cut
 // between characters.
 std::string excerpt(std::string_view s) {
@@ -56,9 +105,11 @@ bool last_field(simdjson::dom::object obj, std::string_view key, simdjson::dom::
 
 }  // namespace
 
-RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool one_pass)
+RowEncoder::RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool fast_paths)
     : columns_(columns), format_(format), fields_(columns.size()), found_(columns.size()) {
-  one_pass_ = one_pass;
+  one_pass_ = fast_paths;
+  numbers_only_ = fast_paths && format_ == CopyFormat::binary && !columns_.empty();
+  for (const auto& c : columns_) numbers_only_ = numbers_only_ && is_number_kind(c.kind);
   for (size_t i = 0; i < columns_.size(); ++i) {
     one_pass_ = one_pass_ && columns_[i].field_path.find('.') == std::string::npos;
     for (size_t j = 0; j < i; ++j) one_pass_ = one_pass_ && columns_[j].field_path != columns_[i].field_path;
@@ -96,8 +147,9 @@ bool RowEncoder::encode(std::string_view json, std::string& out, std::string& re
     reason = std::string("expected a JSON object, found ") + json_type_name(doc.type());
     return false;
   }
+  const bool all_found = find_fields(doc);
+  if (numbers_only_ && all_found && encode_numbers(out)) return true;
   const size_t start = out.size();
-  find_fields(doc);
   if (format_ == CopyFormat::binary) append_be(out, columns_.size(), 2);
   for (size_t i = 0; i < columns_.size(); ++i) {
     if (!found_[i]) {
@@ -121,15 +173,17 @@ bool RowEncoder::find_fields(simdjson::dom::element doc) {
     // A record's fields usually come in the columns' order: each key is
     // tried first against the column after the last one matched. A key
     // given twice: the last one wins (the later match overwrites).
+    const size_t n = columns_.size();
     size_t hint = 0;
     const simdjson::dom::object object = doc.get_object().value_unsafe();
-    for (auto field : object) {
-      for (size_t tried = 0; tried < columns_.size(); ++tried) {
-        const size_t i = (hint + tried) % columns_.size();
-        if (field.key != columns_[i].field_path) continue;
-        fields_[i] = field.value;
+    for (auto field = object.begin(), end = object.end(); field != end; ++field) {
+      const std::string_view key = field.key();
+      for (size_t tried = 0, i = hint; tried < n; ++tried, i = i + 1 == n ? 0 : i + 1) {
+        const std::string& name = columns_[i].field_path;
+        if (key.size() != name.size() || std::memcmp(key.data(), name.data(), key.size()) != 0) continue;
+        fields_[i] = field.value();
         found_[i] = 1;
-        hint = i + 1;
+        hint = i + 1 == n ? 0 : i + 1;
         break;
       }
     }
@@ -149,6 +203,20 @@ bool RowEncoder::find_fields(simdjson::dom::element doc) {
     }
   }
   return std::find(found_.begin(), found_.end(), 0) == found_.end();
+}
+
+bool RowEncoder::encode_numbers(std::string& out) {
+  const size_t start = out.size();
+  out.resize(start + 2 + 12 * columns_.size());  // the widest row: every field 4 + 8 bytes
+  char* p = put_be(out.data() + start, columns_.size(), 2);
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (!put_number(p, fields_[i], columns_[i].kind)) {
+      out.resize(start);
+      return false;
+    }
+  }
+  out.resize(static_cast<size_t>(p - out.data()));
+  return true;
 }
 
 void RowEncoder::append_integer(ColumnKind kind, int64_t n, std::string& out) const {

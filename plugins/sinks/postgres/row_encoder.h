@@ -16,9 +16,11 @@ namespace pgsink {
 
 class RowEncoder {
  public:
-  // `one_pass`: whether a record whose columns are all top-level fields may
-  // be read in one pass over its fields (tests turn it off to compare).
-  RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool one_pass = true);
+  // `fast_paths`: whether the encoder may take its shortcuts (tests turn
+  // them off to compare): a record whose columns are all top-level fields is
+  // read in one pass over its fields, and a binary row of numbers is written
+  // straight into the COPY data.
+  RowEncoder(const std::vector<Column>& columns, CopyFormat format, bool fast_paths = true);
 
   // How `reason` begins for a record that is not JSON at all.
   static constexpr std::string_view kNotJson = "not valid JSON: ";
@@ -34,6 +36,11 @@ class RowEncoder {
   // when every column is a distinct top-level field, else path by path.
   // False when a column's field is missing (`missing_` names it).
   bool find_fields(simdjson::dom::element doc);
+  // The row, when every column is a number column and every field a number
+  // it takes as it is (or null): written without the general conversions.
+  // False, with `out` as it was, when a field needs them (a range to report,
+  // a whole number written as 2.0, another type): the general path decides.
+  bool encode_numbers(std::string& out);
 
   bool append_value(const Column& column, simdjson::dom::element value, std::string& out,
                     std::string& reason);
@@ -53,6 +60,7 @@ class RowEncoder {
   std::string retagged_;  // a record with wide numbers, rewritten for simdjson
   bool tagged_ = false;   // whether the record in hand is retagged_
   bool one_pass_ = false;
+  bool numbers_only_ = false;  // binary COPY, and every column a number column
   std::vector<simdjson::dom::element> fields_;  // per column, its field in the record in hand
   std::vector<char> found_;                     // per column, whether fields_ holds it
 };

@@ -1,5 +1,7 @@
-// Columns found in one pass over a record's fields against the path-by-path
-// search: the same rows, bytes and reasons for every record, good or bad.
+// The encoder's fast paths (columns found in one pass over a record's
+// fields; a binary row of numbers written straight into the COPY data)
+// against the general ones (the path-by-path search, the conversions of
+// append_value): the same rows, bytes and reasons for every record, good or bad.
 #include <gtest/gtest.h>
 
 #include "row_encoder.h"
@@ -43,6 +45,11 @@ const char* const kRecords[] = {
     R"({"seq":2.0,"user_id":1e3,"small":3,"ts":4,"f":5})",
     R"({"seq":2.5,"user_id":2,"small":3,"ts":4,"f":5})",
     R"({"seq":1,"user_id":2,"small":3,"ts":4,"f":3.5e38})",
+    R"({"seq":1,"user_id":2,"small":3,"ts":4,"f":-3.5e38})",
+    R"({"seq":1,"user_id":2,"small":3,"ts":9007199254740993,"f":16777217})",
+    R"({"seq":1,"user_id":-2147483649,"small":-32769,"ts":4,"f":5})",
+    R"({"seq":1,"user_id":2,"small":3,"ts":18446744073709551615,"f":5})",
+    R"({"seq":1,"user_id":2,"small":3,"ts":4,"f":0.1})",
     R"({"seq":1,"user_id":2,"small":3,"ts":1e400,"f":5})",
     R"({"seq":1,"user_id":2,"small":3,"ts":"4","f":5})",
     R"({"seq":1,"user_id":2,"small":3,"ts":true,"f":5})",
@@ -95,12 +102,12 @@ void expect_same(const std::vector<Column>& columns, const char* const* records,
   }
 }
 
-TEST(RowEncoderOnePass, GivesThePathSearchsRowsAndReasons) {
+TEST(RowEncoderFastPaths, GiveTheGeneralPathsRowsAndReasons) {
   expect_same(numbers(), kRecords, std::size(kRecords));
   expect_same(mixed(), kMixedRecords, std::size(kMixedRecords));
 }
 
-TEST(RowEncoderOnePass, ABadRecordDoesNotSpoilTheNext) {
+TEST(RowEncoderFastPaths, ABadRecordDoesNotSpoilTheNext) {
   RowEncoder enc(numbers(), CopyFormat::text);
   std::string out, reason;
   EXPECT_FALSE(enc.encode(R"({"seq":1,"user_id":2,"small":3,"ts":4})", out, reason));
